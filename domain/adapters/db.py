@@ -1,0 +1,277 @@
+"""Engine, schema migration and the SQL unit of work.
+
+SQLite runs in WAL mode and every transaction starts with BEGIN IMMEDIATE, so two writers
+never interleave a read-then-write (register numbers, the audit chain's head).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine, select
+
+from domain.adapters import orm
+from domain.model.audit import GENESIS, Event, canonical, event_hash
+from domain.model.org import Body, User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@lru_cache
+def engine_for(url: str) -> Engine:
+    """One engine per database URL, built on first use."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _sqlite_pragmas(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let BEGIN below be the only transaction start
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["engine"] = engine_for(url)
+    command.upgrade(cfg, "head")
+
+
+class SqlUnitOfWork:
+    """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> "SqlUnitOfWork":
+        self.session = Session(engine_for(self.url), expire_on_commit=False)
+        self.bodies = Bodies(self.session)
+        self.users = Users(self.session)
+        self.plans = Plans(self.session)
+        self.register = Register(self.session)
+        self.documents = Documents(self.session)
+        self.periods = Periods(self.session)
+        self.reports = Reports(self.session)
+        self.outbox = Outbox(self.session)
+        self.audit = Audit(self.session)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class _Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+class Bodies(_Repo):
+    def get(self, body_id: str) -> Body | None:
+        row = self.session.get(orm.BodyRow, body_id)
+        return _body(row) if row else None
+
+    def all(self) -> list[Body]:
+        return [_body(r) for r in self.session.exec(select(orm.BodyRow).order_by(orm.BodyRow.id))]
+
+    def upsert(self, body: Body) -> None:
+        row = self.session.get(orm.BodyRow, body.id) or orm.BodyRow(id=body.id, name=body.name)
+        for k, v in body.__dict__.items():
+            setattr(row, k, v)
+        self.session.add(row)
+
+
+def _body(row: orm.BodyRow) -> Body:
+    return Body(**row.model_dump())
+
+
+class Users(_Repo):
+    def get(self, user_id: str) -> User | None:
+        row = self.session.get(orm.UserRow, user_id)
+        return User(**row.model_dump()) if row else None
+
+    def upsert(self, user: User) -> None:
+        row = self.session.get(orm.UserRow, user.id) or orm.UserRow(id=user.id, full_name=user.full_name)
+        row.full_name, row.email = user.full_name, user.email
+        self.session.add(row)
+
+    def roles(self, user_id: str, body_id: str) -> set[str]:
+        q = select(orm.GrantRow.role).where(orm.GrantRow.user_id == user_id, orm.GrantRow.body_id == body_id)
+        return set(self.session.exec(q))
+
+    def replace_grants(self, user_id: str, grants: Iterable[tuple[str, str]]) -> None:
+        for row in self.session.exec(select(orm.GrantRow).where(orm.GrantRow.user_id == user_id)):
+            self.session.delete(row)
+        self.session.flush()
+        for body_id, role in grants:
+            self.session.add(orm.GrantRow(user_id=user_id, body_id=body_id, role=role))
+
+    def with_role(self, body_id: str, role: str) -> list[User]:
+        q = (select(orm.UserRow).join(orm.GrantRow, orm.GrantRow.user_id == orm.UserRow.id)
+             .where(orm.GrantRow.body_id == body_id, orm.GrantRow.role == role))
+        return [User(**r.model_dump()) for r in self.session.exec(q)]
+
+
+class Plans(_Repo):
+    def add(self, row: orm.PlanRow) -> orm.PlanRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, plan_id: int) -> orm.PlanRow | None:
+        return self.session.get(orm.PlanRow, plan_id)
+
+    def all(self) -> list[orm.PlanRow]:
+        return list(self.session.exec(select(orm.PlanRow).order_by(orm.PlanRow.id)))
+
+    @staticmethod
+    def new(**fields: Any) -> orm.PlanRow:
+        return orm.PlanRow(**fields)
+
+
+class Register(_Repo):
+    def next_number(self, body_id: str, series: str) -> int:
+        """Draw the next number of a series; the caller's transaction holds the write lock."""
+        row = self.session.get(orm.RegisterCounterRow, (body_id, series))
+        if row is None:
+            row = orm.RegisterCounterRow(body_id=body_id, series=series, last_number=0)
+        row.last_number += 1
+        self.session.add(row)
+        self.session.flush()
+        return row.last_number
+
+
+class Documents(_Repo):
+    def add(self, **fields: Any) -> orm.DocumentRow:
+        row = orm.DocumentRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, doc_id: int) -> orm.DocumentRow | None:
+        return self.session.get(orm.DocumentRow, doc_id)
+
+    def for_plan(self, plan_id: int) -> list[orm.DocumentRow]:
+        q = select(orm.DocumentRow).where(orm.DocumentRow.plan_id == plan_id).order_by(orm.DocumentRow.id)
+        return list(self.session.exec(q))
+
+    def all(self) -> list[orm.DocumentRow]:
+        return list(self.session.exec(select(orm.DocumentRow).order_by(orm.DocumentRow.id)))
+
+
+class Periods(_Repo):
+    def add(self, **fields: Any) -> orm.PeriodRow:
+        row = orm.PeriodRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, plan_id: int, key: str) -> orm.PeriodRow | None:
+        q = select(orm.PeriodRow).where(orm.PeriodRow.plan_id == plan_id, orm.PeriodRow.key == key)
+        return self.session.exec(q).first()
+
+    def latest_open(self, plan_id: int) -> orm.PeriodRow | None:
+        q = (select(orm.PeriodRow).where(orm.PeriodRow.plan_id == plan_id, orm.PeriodRow.status == "open")
+             .order_by(orm.PeriodRow.end.desc()))
+        return self.session.exec(q).first()
+
+    def for_plan(self, plan_id: int) -> list[orm.PeriodRow]:
+        q = select(orm.PeriodRow).where(orm.PeriodRow.plan_id == plan_id).order_by(orm.PeriodRow.start)
+        return list(self.session.exec(q))
+
+
+class Reports(_Repo):
+    def add(self, **fields: Any) -> orm.ReportRow:
+        row = orm.ReportRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def latest(self, period_id: int) -> dict[str, orm.ReportRow]:
+        """Each unit's latest version for the period."""
+        rows = self.session.exec(
+            select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
+        return {r.unit_id: r for r in rows}
+
+    def count(self, plan_id: int) -> int:
+        q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
+        return self.session.exec(q).one()
+
+
+class Outbox(_Repo):
+    def add_once(self, **fields: Any) -> bool:
+        """Queue a message unless its (plan, recipient, kind, period) is already queued."""
+        q = select(orm.OutboxRow.id).where(
+            orm.OutboxRow.plan_id == fields["plan_id"], orm.OutboxRow.recipient_id == fields["recipient_id"],
+            orm.OutboxRow.kind == fields["kind"], orm.OutboxRow.period_key == fields.get("period_key", ""))
+        if self.session.exec(q).first() is not None:
+            return False
+        self.session.add(orm.OutboxRow(**fields))
+        self.session.flush()
+        return True
+
+    def pending_ids(self, plan_id: int | None = None) -> list[int]:
+        q = select(orm.OutboxRow.id).where(orm.OutboxRow.status == "pending").order_by(orm.OutboxRow.id)
+        if plan_id is not None:
+            q = q.where(orm.OutboxRow.plan_id == plan_id)
+        return list(self.session.exec(q))
+
+    def get(self, row_id: int) -> orm.OutboxRow | None:
+        return self.session.get(orm.OutboxRow, row_id)
+
+    def for_plan(self, plan_id: int) -> list[orm.OutboxRow]:
+        q = select(orm.OutboxRow).where(orm.OutboxRow.plan_id == plan_id).order_by(orm.OutboxRow.id)
+        return list(self.session.exec(q))
+
+
+class Audit(_Repo):
+    def head(self) -> str:
+        last = self.session.exec(select(orm.AuditRow).order_by(orm.AuditRow.id.desc())).first()
+        return last.hash if last else GENESIS
+
+    def next_id(self) -> int:
+        return (self.session.exec(select(func.max(orm.AuditRow.id))).one() or 0) + 1
+
+    def append(self, fields: dict[str, Any]) -> Event:
+        """Store an event whose `fields` (id and prev_hash included) were built by the caller."""
+        digest = event_hash(fields)
+        self.session.add(orm.AuditRow(**fields, hash=digest))
+        self.session.flush()
+        return Event(**fields, hash=digest)
+
+    def events(self, plan_id: int | None = None) -> list[Event]:
+        q = select(orm.AuditRow).order_by(orm.AuditRow.id)
+        if plan_id is not None:
+            q = q.where(orm.AuditRow.plan_id == plan_id)
+        return [Event(**r.model_dump()) for r in self.session.exec(q)]

@@ -1,0 +1,147 @@
+"""The tables (SQLModel). Changed only through Alembic migrations in migrations/."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class BodyRow(SQLModel, table=True):
+    __tablename__ = "body"
+    id: str = Field(primary_key=True)
+    name: str
+    regime: str = "state"
+    abbr: Optional[str] = None
+    parent: Optional[str] = Field(default=None, foreign_key="body.id")
+    email: Optional[str] = None
+    place: Optional[str] = None
+    superior: Optional[str] = None
+    term: Optional[str] = None
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "user_account"
+    id: str = Field(primary_key=True)
+    full_name: str
+    email: Optional[str] = None
+
+
+class GrantRow(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("user_id", "body_id", "role"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="user_account.id", index=True)
+    body_id: str = Field(foreign_key="body.id")
+    role: str
+
+
+class PlanRow(SQLModel, table=True):
+    __tablename__ = "plan"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    issuer_id: str = Field(foreign_key="body.id", index=True)
+    state: str = "draft"
+    title: str
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    document_id: Optional[int] = None
+
+
+class RegisterCounterRow(SQLModel, table=True):
+    """Last number drawn from a body's outgoing register series ("sổ văn bản đi")."""
+
+    __tablename__ = "register_counter"
+    body_id: str = Field(primary_key=True, foreign_key="body.id")
+    series: str = Field(primary_key=True)
+    last_number: int = 0
+
+
+class DocumentRow(SQLModel, table=True):
+    """An issued document: numbered, dated, hashed; never updated."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("body_id", "series", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str  # plan | review
+    doc_type: str
+    body_id: str = Field(foreign_key="body.id")
+    series: str
+    number: int
+    symbol: str
+    reference: str
+    issued_on: date
+    subject: str
+    signer_id: str
+    file_name: str
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+
+
+class PeriodRow(SQLModel, table=True):
+    __tablename__ = "reporting_period"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str
+    label: str
+    start: date
+    end: date
+    deadline: date
+    status: str = "open"
+    opened_at: datetime
+
+
+class ReportRow(SQLModel, table=True):
+    """A unit's report for a period; a correction is a new version, nothing is overwritten."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("period_id", "unit_id", "version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period_id: int = Field(foreign_key="reporting_period.id", index=True)
+    unit_id: str = Field(foreign_key="body.id")
+    version: int = 1
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    note: Optional[str] = None
+    submitted_by: str
+    submitted_at: datetime
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to send, written with the change of state that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("plan_id", "recipient_id", "kind", "period_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    document_id: Optional[int] = Field(default=None, foreign_key="document.id")
+    recipient_id: str = Field(foreign_key="body.id")
+    email: str
+    kind: str  # distribution | report_request | reminder
+    period_key: str = ""
+    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    last_error: Optional[str] = None
+    message_id: str
+    created_at: datetime
+    sent_at: Optional[datetime] = None
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: str
+    actor: str
+    action: str
+    plan_id: Optional[int] = Field(default=None, index=True)
+    from_state: Optional[str] = None
+    to_state: Optional[str] = None
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str
+    hash: str = Field(unique=True)

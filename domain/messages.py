@@ -1,0 +1,87 @@
+"""Every user-facing sentence of kehoach outside templates/, in Vietnamese (NFC).
+
+Errors are raised as `DomainError(code, **params)`; the CLI prints `str(error)`.
+Each message says what is wrong and what to do.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+MESSAGES: dict[str, str] = {
+    # input files
+    "yaml_syntax": "Tệp {file} sai cú pháp YAML ở dòng {line}: {problem}. Hãy sửa dòng đó rồi chạy lại.",
+    "yaml_not_mapping": "Tệp {file} phải là một bảng khóa: giá trị (mapping) ở mức ngoài cùng.",
+    "file_missing": "Không tìm thấy tệp {file}. Hãy kiểm tra lại đường dẫn.",
+    "field_missing": "Thiếu trường bắt buộc «{field}»{where}. Hãy bổ sung rồi chạy lại.",
+    "field_type": "Trường «{field}»{where} phải là {expected}.",
+    "field_value": "Giá trị «{value}» của trường «{field}»{where} không hợp lệ: {hint}.",
+    "list_item_not_text": (
+        "Mục thứ {index} của «{field}»{where} không phải là chuỗi chữ (thường do dấu «:» ở cuối dòng). "
+        "Hãy đặt cả dòng trong dấu ngoặc kép."
+    ),
+    "duplicate_id": "Mã «{id}» bị trùng{where}. Mỗi {what} phải có một mã riêng.",
+    "unknown_ref": "«{ref}»{where} không phải là {what} đã khai báo. Hãy khai báo trước hoặc sửa lại mã.",
+    "at_line": " (dòng {line})",
+    # organisation
+    "unknown_body": "Không có cơ quan, đơn vị mã «{body}». Hãy nạp tổ chức (kehoach org load) hoặc sửa lại mã.",
+    "unknown_user": "Không có người dùng «{user}». Hãy kiểm tra tên đăng nhập trong tệp tổ chức.",
+    "unknown_role": "Vai trò «{role}» không có trong hệ thống; các vai trò hợp lệ: {roles}.",
+    "parent_cycle": "Cơ quan «{body}» không thể trực thuộc chính nó (vòng lặp cấp trên).",
+    "bad_email": "Địa chỉ thư «{email}» của {owner} không hợp lệ.",
+    # plans and workflow
+    "unknown_plan": "Không có kế hoạch «{plan}». Dùng «kehoach plan list» để xem các kế hoạch.",
+    "action_not_allowed": (
+        "Không thể «{action}» kế hoạch #{plan} khi đang ở trạng thái «{state}». "
+        "Các thao tác được phép lúc này: {allowed}."
+    ),
+    "role_required": (
+        "Người dùng «{user}» không có vai trò {roles} tại {body}, nên không được «{action}». "
+        "Hãy thực hiện bằng tài khoản có vai trò đó."
+    ),
+    "reason_required": "Phải ghi rõ lý do khi «{action}» (tùy chọn --reason).",
+    "not_designated_signer": (
+        "Kế hoạch #{plan} do «{signer}» ký; người dùng «{user}» không phải người ký đã ghi trong kế hoạch."
+    ),
+    "already_issued": "Kế hoạch #{plan} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa.",
+    "plan_frozen": "Kế hoạch #{plan} đang ở trạng thái «{state}» nên không được sửa nội dung.",
+    "issuer_mismatch": "Tệp kế hoạch ghi cơ quan ban hành «{new}», khác kế hoạch #{plan} («{old}»).",
+    "signer_no_role": "Người ký «{user}» chưa có vai trò «ký» tại {body}. Hãy bổ sung vai trò trong tệp tổ chức.",
+    # reporting
+    "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
+    "period_exists": "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã được mở ngày {opened}.",
+    "unit_not_in_plan": (
+        "Đơn vị «{unit}» không được giao nhiệm vụ thực hiện nào trong kế hoạch #{plan}, "
+        "nên không có báo cáo cho kế hoạch này."
+    ),
+    "target_not_for_unit": (
+        "Chỉ tiêu «{target}» không thuộc nhiệm vụ giao cho đơn vị «{unit}». "
+        "Các chỉ tiêu của đơn vị: {targets}."
+    ),
+    "figure_not_number": "Số liệu «{value}» của chỉ tiêu «{target}» không phải là số (ví dụ đúng: 55 hoặc 0,5).",
+    "no_reports": "Kỳ «{period}» của kế hoạch #{plan} chưa có báo cáo nào để tổng hợp.",
+    # audit
+    "audit_ok": "Chuỗi nhật ký toàn vẹn: {events} sự kiện, {files} tệp đã ban hành khớp SHA-256.",
+    "audit_broken_event": "Mắt xích hỏng đầu tiên: sự kiện #{id} ({action}) — {why}.",
+    "audit_broken_file": "Tệp đã ban hành bị thay đổi: {file} (văn bản {number}) — {why}.",
+    # smtp
+    "smtp_refused": "Máy chủ thư từ chối gửi tới {email}: {error}.",
+}
+
+
+def message(code: str, **params: object) -> str:
+    """The Vietnamese sentence for `code`, filled with `params`, NFC-normalised."""
+    return unicodedata.normalize("NFC", MESSAGES[code].format(**params))
+
+
+def where(line: int | None) -> str:
+    """" (dòng N)" when a source line is known, else ""."""
+    return message("at_line", line=line) if line else ""
+
+
+class DomainError(Exception):
+    """A refused command: carries a message code and its parameters."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(message(code, **params))

@@ -1,0 +1,1 @@
+"""Pure rules of kehoach: no framework, no I/O."""

@@ -1,0 +1,163 @@
+"""The official document as laid out on paper, before any file format.
+
+`OfficialDocument` is what a renderer (domain/adapters/docx_render.py) turns into bytes; the
+functions here build it from a plan or a review, purely. Same data, same document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from domain.model import numbering
+from domain.model.org import Body
+from domain.model.plan import PlanContent, Section, Target, walk_sections
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of body text.
+
+    kind: "heading1" ("I. MỤC ĐÍCH, YÊU CẦU", bold), "heading2" ("1. ...", bold),
+    "heading3" ("1.1. ...", bold italic), "paragraph" (justified, first-line indent),
+    "item" (a "- " line), "label" (an italic label then text: `label` + `text`),
+    "table" (`rows`, first row is the header row).
+    """
+
+    kind: str
+    text: str = ""
+    label: str | None = None
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class OfficialDocument:
+    """A document with "tên loại" (KẾ HOẠCH, BÁO CÁO, ...) in the layout of its regime."""
+
+    regime: str  # "state" (NĐ 30/2020) or "party" (HD 36-HD/VPTW)
+    issuer_name: str  # upper case: "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH"
+    number_line: str  # "Số: 10/KH-UBND" or "Số 48-KH/ĐU"
+    date_line: str  # "Hòa Bình, ngày 05 tháng 3 năm 2026"
+    doc_type: str  # "KẾ HOẠCH"
+    title: str  # trích yếu
+    superior: str | None = None  # cơ quan chủ quản / cấp trên trực tiếp, upper case
+    preamble: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    recipients: tuple[str, ...] = ()  # lines as written, without "- " and end punctuation
+    signer_capacity: tuple[str, ...] = ()  # "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"
+    signer_title: str = ""  # "PHÓ CHỦ TỊCH"
+    signer_name: str = ""
+    file_stem: str = ""  # Vietnamese file name without extension
+
+
+def header_fields(*, issuer: Body, regime: str, doc_type: str,
+                  number: int | None, issued_on: date | None, place: str | None) -> dict:
+    code = numbering.type_code(doc_type)
+    sym = numbering.symbol(regime=regime, code=code, body_abbr=issuer.abbr or code)
+    return dict(
+        regime=regime,
+        issuer_name=issuer.name.upper(),
+        superior=issuer.superior,
+        number_line=numbering.number_line(regime=regime, number=number, sym=sym),
+        date_line=numbering.date_line(place or issuer.place, issued_on),
+        doc_type=doc_type.upper(),
+    )
+
+
+def office_title(title: str) -> str:
+    """ "PHÓ CHỦ TỊCH" -> "Phó Chủ tịch", "BÍ THƯ" -> "Bí thư": a title as written in running text."""
+    words = title.lower().split()
+    start = 1 if words[:1] == ["phó"] and len(words) > 1 else 0
+    return " ".join(w.capitalize() if i in (0, start) else w for i, w in enumerate(words))
+
+
+def _number(path: tuple[int, ...]) -> str:
+    if len(path) == 1:
+        return ROMAN[path[0] - 1] + "."
+    return ".".join(str(p) for p in path[1:]) + "."
+
+
+def target_line(t: Target) -> str:
+    return t.text
+
+
+def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...]:
+    """The body of a plan: numbered sections, then their paragraphs, targets and tasks."""
+    blocks: list[Block] = []
+    target_no = 0
+    for path, section in walk_sections(content):
+        kind = "heading1" if len(path) == 1 else ("heading2" if len(path) == 2 else "heading3")
+        title = section.title.upper() if len(path) == 1 else section.title
+        blocks.append(Block(kind, f"{_number(path)} {title}"))
+        blocks.extend(_section_body(section, content, names))
+        for tid in section.targets:
+            target_no += 1
+            t = content.target(tid)
+            blocks.append(Block("paragraph", f"({target_no}) {target_line(t)}"))
+            blocks.extend(_assignments(content, tid, names))
+        for ref in section.tasks:
+            task = content.task(ref)
+            blocks.append(Block("paragraph", f"{task.ref}. {task.text}" if not task.ref.endswith(".")
+                                else f"{task.ref} {task.text}"))
+            blocks.extend(_task_lines(task, names))
+    if content.closing:
+        blocks.append(Block("paragraph", content.closing))
+    return tuple(blocks)
+
+
+def _section_body(section: Section, content: PlanContent, names: dict[str, str]) -> list[Block]:
+    return [Block("item", p[2:]) if p.startswith("- ") else Block("paragraph", p) for p in section.paragraphs]
+
+
+def _names(ids: tuple[str, ...], names: dict[str, str]) -> str:
+    return "; ".join(names.get(i, i) for i in ids)
+
+
+def _task_lines(task, names: dict[str, str]) -> list[Block]:
+    lines = []
+    for attr, label in (("lead", "Cơ quan lãnh đạo"), ("advisory", "Cơ quan tham mưu"),
+                        ("executing", "Cơ quan thực hiện"), ("cooperating", "Cơ quan phối hợp")):
+        ids = getattr(task, attr)
+        if ids:
+            lines.append(Block("label", _names(ids, names) + ".", label=f"{label}: "))
+    if task.timeframe:
+        lines.append(Block("label", task.timeframe + ".", label="Thời gian thực hiện: "))
+    return lines
+
+
+def _assignments(content: PlanContent, tid: str, names: dict[str, str]) -> list[Block]:
+    """A target placed in a section shows the bodies of the tasks that carry it."""
+    for task in content.tasks:
+        if tid in task.targets:
+            return _task_lines(task, names)
+    return []
+
+
+def plan_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
+                  number: int | None, issued_on: date | None) -> OfficialDocument:
+    """The KẾ HOẠCH as it is signed: draft when `number` is None."""
+    signer = content.signer
+    return OfficialDocument(
+        **header_fields(issuer=issuer, regime=issuer.regime, doc_type=content.doc_type,
+                        number=number, issued_on=issued_on, place=content.place),
+        title=content.title,
+        preamble=content.preamble,
+        blocks=plan_blocks(content, names),
+        recipients=tuple(r.line() for r in content.recipients),
+        signer_capacity=signer.capacity if signer else (),
+        signer_title=signer.title if signer else "",
+        signer_name=signer.name if signer else "",
+        file_stem=file_stem(content.doc_type, number, issuer, issued_on, content.title),
+    )
+
+
+def file_stem(doc_type: str, number: int | None, issuer: Body, issued_on: date | None, title: str) -> str:
+    """ "Kế hoạch 05-KH-UBND ngày 23-11-2026 - Triển khai công tác dân vận" (no "/" in file names)."""
+    code = numbering.type_code(doc_type)
+    sym = numbering.symbol(regime=issuer.regime, code=code, body_abbr=issuer.abbr or code)
+    ref = numbering.reference(regime=issuer.regime, number=number, sym=sym) if number else "dự thảo"
+    when = f" ngày {issued_on:%d-%m-%Y}" if issued_on else ""
+    short = title if len(title) <= 60 else title[:60].rsplit(" ", 1)[0]
+    name = f"{doc_type.capitalize()} {ref}{when} - {short}"
+    return "".join("-" if ch in '/\\:*?"<>|' else ch for ch in name)

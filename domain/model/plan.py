@@ -1,0 +1,392 @@
+"""What a plan ("kế hoạch") says: sections, targets, tasks, recipients, signer.
+
+Pure data and the rules read off it (which units execute what). `parse_plan` turns the
+structured YAML shape (see examples/plan.yaml) into a `PlanContent`, refusing bad input
+with the source line when the loader recorded one.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from domain.messages import DomainError, where
+
+DIRECTIONS = ("at_least", "at_most", "reduce_by")
+ROLLUPS = ("sum", "average", "latest", "share_met")
+TASK_ROLES = ("lead", "advisory", "executing", "cooperating")
+
+
+def nfc(text: str) -> str:
+    """Text as stored everywhere: NFC, "Ð" (U+00D0) read as "Đ", outer spaces trimmed."""
+    return unicodedata.normalize("NFC", text).replace("\u00d0", "Đ").strip()
+
+
+@dataclass(frozen=True)
+class Target:
+    """`Target`: "chỉ tiêu", a figure the plan commits to, reported by the units executing it."""
+
+    id: str
+    text: str
+    value: float | None = None
+    unit: str | None = None
+    direction: str = "at_least"
+    rollup: str = "sum"
+
+
+@dataclass(frozen=True)
+class Task:
+    """`Task`: "nhiệm vụ", with its lead ("lãnh đạo"), advisory ("tham mưu"),
+    executing ("thực hiện") and cooperating ("phối hợp") bodies and time frame."""
+
+    ref: str
+    text: str
+    lead: tuple[str, ...] = ()
+    advisory: tuple[str, ...] = ()
+    executing: tuple[str, ...] = ()
+    cooperating: tuple[str, ...] = ()
+    timeframe: str | None = None
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered part of the text: "I. Mục đích, yêu cầu", "1.", "1.1." ..."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    subsections: tuple["Section", ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One line of "Nơi nhận": a body of the organisation (mailed) or plain text ("Lưu: VT, VP")."""
+
+    label: str
+    body: str | None = None
+    note: str | None = None
+
+    def line(self) -> str:
+        return f"{self.label} ({self.note})" if self.note else self.label
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The signing block: capacity lines ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"), title, user."""
+
+    user: str
+    title: str
+    capacity: tuple[str, ...] = ()
+    name: str = ""
+
+    @property
+    def authority(self) -> str | None:
+        """The signing authority word of the first capacity line: TM., KT., T/M, K/T ..."""
+        if not self.capacity:
+            return None
+        head = self.capacity[0].split(" ", 1)[0]
+        return head if re.fullmatch(r"(TM|KT|TL|TUQ|Q)\.|[TK]/M|K/T|T/L", head) else None
+
+
+@dataclass(frozen=True)
+class PlanContent:
+    """Everything written in a plan, as issued."""
+
+    issuer: str
+    title: str
+    doc_type: str = "KẾ HOẠCH"
+    preamble: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = ()
+    closing: str | None = None
+    targets: tuple[Target, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
+    signer: Signer | None = None
+    place: str | None = None
+
+    # --- rules read off the plan -------------------------------------------------------
+    def target(self, target_id: str) -> Target:
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        raise KeyError(target_id)
+
+    def task(self, ref: str) -> Task:
+        for t in self.tasks:
+            if t.ref == ref:
+                return t
+        raise KeyError(ref)
+
+    def executing_units(self) -> tuple[str, ...]:
+        """Bodies that must report: every executing body of a task, in order of first mention."""
+        seen: dict[str, None] = {}
+        for t in self.tasks:
+            for b in t.executing:
+                seen.setdefault(b, None)
+        return tuple(seen)
+
+    def tasks_for(self, unit: str) -> tuple[Task, ...]:
+        return tuple(t for t in self.tasks if unit in t.executing)
+
+    def targets_for(self, unit: str) -> tuple[Target, ...]:
+        ids: dict[str, None] = {}
+        for t in self.tasks_for(unit):
+            for tid in t.targets:
+                ids.setdefault(tid, None)
+        return tuple(self.target(i) for i in ids)
+
+    def bodies_named(self) -> set[str]:
+        named = {self.issuer}
+        for t in self.tasks:
+            for role in TASK_ROLES:
+                named.update(getattr(t, role))
+        named.update(r.body for r in self.recipients if r.body)
+        return named
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "PlanContent":
+        """Inverse of `to_dict` (for stored content, already valid)."""
+
+        def section(d: dict) -> Section:
+            return Section(
+                title=d["title"],
+                paragraphs=tuple(d.get("paragraphs", ())),
+                targets=tuple(d.get("targets", ())),
+                tasks=tuple(d.get("tasks", ())),
+                subsections=tuple(section(s) for s in d.get("subsections", ())),
+            )
+
+        signer = data.get("signer")
+        return PlanContent(
+            issuer=data["issuer"],
+            title=data["title"],
+            doc_type=data.get("doc_type", "KẾ HOẠCH"),
+            preamble=tuple(data.get("preamble", ())),
+            sections=tuple(section(s) for s in data.get("sections", ())),
+            closing=data.get("closing"),
+            targets=tuple(Target(**t) for t in data.get("targets", ())),
+            tasks=tuple(
+                Task(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in t.items()})
+                for t in data.get("tasks", ())
+            ),
+            recipients=tuple(Recipient(**r) for r in data.get("recipients", ())),
+            signer=Signer(
+                user=signer["user"], title=signer["title"],
+                capacity=tuple(signer.get("capacity", ())), name=signer.get("name", ""),
+            ) if signer else None,
+            place=data.get("place"),
+        )
+
+
+# --- parsing the structured source -----------------------------------------------------
+
+def line_of(node: Any, key: str | None = None) -> int | None:
+    """The 1-based source line of `node` (or of its `key`) when the loader recorded it."""
+    lines = getattr(node, "key_lines", None)
+    if key is not None and lines and key in lines:
+        return lines[key]
+    return getattr(node, "line", None)
+
+
+def _req(node: dict, key: str, kind: type | tuple = str, expected: str = "một chuỗi chữ") -> Any:
+    if key not in node or node[key] in (None, ""):
+        raise DomainError("field_missing", field=key, where=where(line_of(node)))
+    value = node[key]
+    if not isinstance(value, kind):
+        raise DomainError("field_type", field=key, where=where(line_of(node, key)), expected=expected)
+    return value
+
+
+def _opt_str(node: dict, key: str) -> str | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (str, int, float)):
+        raise DomainError("field_type", field=key, where=where(line_of(node, key)), expected="một chuỗi chữ")
+    return nfc(str(value))
+
+
+def _str_list(node: dict, key: str) -> tuple[str, ...]:
+    value = node.get(key, [])
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise DomainError("field_type", field=key, where=where(line_of(node, key)),
+                          expected="một danh sách chuỗi chữ")
+    for index, item in enumerate(value, 1):
+        if not isinstance(item, (str, int, float)):
+            raise DomainError("list_item_not_text", index=index, field=key,
+                              where=where(line_of(item) or line_of(node, key)))
+    return tuple(nfc(str(v)) for v in value)
+
+
+def _mapping_list(node: dict, key: str) -> list[dict]:
+    value = node.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise DomainError("field_type", field=key, where=where(line_of(node, key)),
+                          expected="một danh sách các mục khóa: giá trị")
+    return value
+
+
+def parse_number(raw: Any, *, field_name: str, node: Any = None) -> float:
+    """A figure as Vietnamese write it: 55, "55%", "0,5", "1.250", "12,5 %"."""
+    if isinstance(raw, bool):
+        raise DomainError("figure_not_number", value=raw, target=field_name)
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    text = nfc(str(raw)).replace("\u00a0", " ").replace(" ", "").rstrip("%")
+    if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text):  # 1.250,5: dots group thousands
+        text = text.replace(".", "")
+    text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise DomainError("figure_not_number", value=raw, target=field_name) from None
+
+
+def _target(node: dict) -> Target:
+    tid = nfc(str(_req(node, "id", (str, int), "một mã")))
+    direction = _opt_str(node, "direction") or "at_least"
+    if direction not in DIRECTIONS:
+        raise DomainError("field_value", value=direction, field="direction",
+                          where=where(line_of(node, "direction")), hint="một trong " + ", ".join(DIRECTIONS))
+    rollup = _opt_str(node, "rollup") or ("average" if (_opt_str(node, "unit") == "%") else "sum")
+    if rollup not in ROLLUPS:
+        raise DomainError("field_value", value=rollup, field="rollup",
+                          where=where(line_of(node, "rollup")), hint="một trong " + ", ".join(ROLLUPS))
+    value = node.get("value")
+    return Target(
+        id=tid,
+        text=nfc(_req(node, "text")),
+        value=None if value is None else parse_number(value, field_name=tid, node=node),
+        unit=_opt_str(node, "unit"),
+        direction=direction,
+        rollup=rollup,
+    )
+
+
+def _task(node: dict) -> Task:
+    return Task(
+        ref=nfc(str(_req(node, "ref", (str, int, float), "một số thứ tự như 2.1"))),
+        text=nfc(_req(node, "text")),
+        lead=_str_list(node, "lead"),
+        advisory=_str_list(node, "advisory"),
+        executing=_str_list(node, "executing"),
+        cooperating=_str_list(node, "cooperating"),
+        timeframe=_opt_str(node, "timeframe"),
+        targets=_str_list(node, "targets"),
+    )
+
+
+def _section(node: dict) -> Section:
+    return Section(
+        title=nfc(_req(node, "title")),
+        paragraphs=_str_list(node, "paragraphs"),
+        targets=_str_list(node, "targets"),
+        tasks=_str_list(node, "tasks"),
+        subsections=tuple(_section(s) for s in _mapping_list(node, "subsections")),
+    )
+
+
+def _recipient(node: Any) -> Recipient:
+    if isinstance(node, str):
+        return Recipient(label=nfc(node))
+    if not isinstance(node, dict):
+        raise DomainError("field_type", field="recipients", where="", expected="chuỗi chữ hoặc mục có «body»")
+    body = _opt_str(node, "body")
+    label = _opt_str(node, "label")
+    if not body and not label:
+        raise DomainError("field_missing", field="body", where=where(line_of(node)))
+    return Recipient(label=label or "", body=body, note=_opt_str(node, "note"))
+
+
+def _signer(node: dict) -> Signer:
+    return Signer(
+        user=nfc(_req(node, "user")),
+        title=nfc(_req(node, "title")),
+        capacity=_str_list(node, "capacity"),
+    )
+
+
+def parse_plan(data: Any, *, source: str = "tệp kế hoạch") -> PlanContent:
+    """Validate the structured plan and build its content; every reference must resolve."""
+    if not isinstance(data, dict):
+        raise DomainError("yaml_not_mapping", file=source)
+    targets = [_target(n) for n in _mapping_list(data, "targets")]
+    tasks = [_task(n) for n in _mapping_list(data, "tasks")]
+    sections = [_section(n) for n in _mapping_list(data, "sections")]
+    if not sections:
+        raise DomainError("field_missing", field="sections", where=where(line_of(data)))
+    raw_recipients = data.get("recipients") or []
+    if not isinstance(raw_recipients, list):
+        raise DomainError("field_type", field="recipients", where=where(line_of(data, "recipients")),
+                          expected="một danh sách")
+    signer_node = data.get("signer")
+    if not isinstance(signer_node, dict):
+        raise DomainError("field_missing", field="signer", where=where(line_of(data)))
+
+    _unique([t.id for t in targets], "chỉ tiêu", data, "targets")
+    _unique([t.ref for t in tasks], "nhiệm vụ", data, "tasks")
+    target_ids = {t.id for t in targets}
+    task_refs = {t.ref for t in tasks}
+    for node, task in zip(_mapping_list(data, "tasks"), tasks):
+        for tid in task.targets:
+            if tid not in target_ids:
+                raise DomainError("unknown_ref", ref=tid, where=where(line_of(node, "targets")), what="chỉ tiêu")
+    for section in _walk(sections):
+        for tid in section.targets:
+            if tid not in target_ids:
+                raise DomainError("unknown_ref", ref=tid, where="", what="chỉ tiêu")
+        for ref in section.tasks:
+            if ref not in task_refs:
+                raise DomainError("unknown_ref", ref=ref, where="", what="nhiệm vụ")
+
+    return PlanContent(
+        issuer=nfc(_req(data, "issuer")),
+        title=nfc(_req(data, "title")),
+        doc_type=_opt_str(data, "doc_type") or "KẾ HOẠCH",
+        preamble=_str_list(data, "preamble"),
+        sections=tuple(sections),
+        closing=_opt_str(data, "closing"),
+        targets=tuple(targets),
+        tasks=tuple(tasks),
+        recipients=tuple(_recipient(r) for r in raw_recipients),
+        signer=_signer(signer_node),
+        place=_opt_str(data, "place"),
+    )
+
+
+def _unique(ids: list[str], what: str, node: dict, key: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise DomainError("duplicate_id", id=i, where=where(line_of(node, key)), what=what)
+        seen.add(i)
+
+
+def _walk(sections: list[Section] | tuple[Section, ...]):
+    for s in sections:
+        yield s
+        yield from _walk(s.subsections)
+
+
+def walk_sections(content: PlanContent):
+    """Every section, depth first, with its numbering path: (path, section)."""
+
+    def go(sections, path):
+        for i, s in enumerate(sections, 1):
+            p = path + (i,)
+            yield p, s
+            yield from go(s.subsections, p)
+
+    yield from go(content.sections, ())

@@ -1,0 +1,105 @@
+"""Reporting periods ("kỳ báo cáo"), deadlines and the roll-up of figures against targets.
+
+Quarters follow NĐ 09/2019 cut-offs: from the 15th of the month before the quarter to the
+14th of its last month. The sending deadline falls a set number of working days after the
+cut-off (weekends skipped; the public-holiday calendar comes with the reporting issue).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from domain.model.plan import Target
+
+ROMAN_Q = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """`Period`: "kỳ báo cáo", e.g. "Quý IV/2026" (15/09/2026 – 14/12/2026)."""
+
+    key: str  # "2026-Q4"
+    label: str
+    start: date
+    end: date
+    deadline: date
+
+
+def add_working_days(d: date, n: int) -> date:
+    """The n-th working day after `d` (Saturday and Sunday are not working days)."""
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+def quarter(year: int, q: int, *, deadline_days: int = 3) -> Period:
+    """Quarter `q` of `year` with NĐ 09/2019 cut-offs."""
+    if q not in ROMAN_Q:
+        raise ValueError(q)
+    first_month = 3 * q - 2
+    start_year, start_month = (year - 1, 12) if first_month == 1 else (year, first_month - 1)
+    start = date(start_year, start_month, 15)
+    end = date(year, 3 * q, 14)
+    return Period(f"{year}-Q{q}", f"Quý {ROMAN_Q[q]}/{year}", start, end, add_working_days(end, deadline_days))
+
+
+def quarter_containing(d: date, *, deadline_days: int = 3) -> Period:
+    """The quarter whose cut-off window holds `d` (15/12 already belongs to next year's quý I)."""
+    for year in (d.year, d.year + 1):
+        for q in range(1, 5):
+            p = quarter(year, q, deadline_days=deadline_days)
+            if p.start <= d <= p.end:
+                return p
+    raise AssertionError(d)
+
+
+def parse_period_key(key: str, *, deadline_days: int = 3) -> Period:
+    """ "2026-Q4" -> the Period; ValueError for anything else."""
+    year, _, q = key.partition("-Q")
+    return quarter(int(year), int(q), deadline_days=deadline_days)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A target's result over the units that reported it."""
+
+    target: Target
+    result: float | None
+    reported: int
+    expected: int
+    met: bool | None
+
+
+def meets(target: Target, value: float | None) -> bool | None:
+    if value is None or target.value is None:
+        return None
+    if target.direction == "at_most":
+        return value <= target.value
+    return value >= target.value  # at_least, and reduce_by: reduced by at least the figure
+
+
+def roll_up(target: Target, values: list[float], *, expected: int) -> Rollup:
+    """Combine the units' latest figures for `target` by its rule (sum, average, latest, share_met)."""
+    if not values:
+        return Rollup(target, None, 0, expected, None)
+    if target.rollup == "sum":
+        result = sum(values)
+    elif target.rollup == "average":
+        result = sum(values) / len(values)
+    elif target.rollup == "latest":
+        result = values[-1]
+    else:  # share_met: % of units whose own figure meets the target
+        result = 100.0 * sum(1 for v in values if meets(target, v)) / len(values)
+        return Rollup(target, round(result, 2), len(values), expected, result >= 100.0)
+    result = round(result, 2)
+    return Rollup(target, result, len(values), expected, meets(target, result))
+
+
+def format_figure(value: float | None) -> str:
+    """55.0 -> "55"; 0.5 -> "0,5"; None -> "—" (Vietnamese decimal comma)."""
+    if value is None:
+        return "—"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

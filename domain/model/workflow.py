@@ -1,0 +1,148 @@
+"""The plan's state machine as data: (state, action) -> (next state, who may, guard).
+
+Deny by default: a pair missing from `TRANSITIONS` is refused, and so is an actor who holds
+none of the roles for the body the rule names. `authorize` is the only judge; the service
+function `domain.services.workflow.apply` is the only way a plan changes state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Callable
+
+from domain.messages import DomainError
+from domain.model.org import ROLES
+
+SYSTEM = "system"  # the actor of scheduled and automatic steps ("hệ thống")
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ISSUED = "issued"
+    DISTRIBUTED = "distributed"
+    CLOSED = "closed"
+
+
+STATE_NAMES = {
+    State.DRAFT: "dự thảo",
+    State.SUBMITTED: "đã trình, chờ duyệt",
+    State.RETURNED: "bị trả lại",
+    State.APPROVED: "đã duyệt, chờ ký",
+    State.REJECTED: "không duyệt",
+    State.ISSUED: "đã ban hành",
+    State.DISTRIBUTED: "đã phát hành",
+    State.CLOSED: "đã tổng kết",
+}
+
+ACTION_NAMES = {
+    "edit": "sửa dự thảo",
+    "submit": "trình duyệt",
+    "resubmit": "trình lại",
+    "approve": "duyệt",
+    "return": "trả lại",
+    "reject": "không duyệt",
+    "issue": "ký ban hành",
+    "distribute": "phát hành",
+    "open_period": "mở kỳ báo cáo",
+    "submit_report": "gửi báo cáo",
+    "remind": "nhắc báo cáo",
+    "review": "sơ kết",
+    "close": "tổng kết",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a guard may look at: the actor, the plan's signer, the unit acting, the reason."""
+
+    actor: str
+    signer: str | None = None
+    reason: str | None = None
+    unit_has_task: bool = True
+
+
+Guard = Callable[[Context], "str | None"]  # returns a refusal code (with the params in Context) or None
+
+
+def reason_given(ctx: Context) -> str | None:
+    return None if (ctx.reason or "").strip() else "reason_required"
+
+
+def designated_signer(ctx: Context) -> str | None:
+    return None if ctx.actor == ctx.signer else "not_designated_signer"
+
+
+def unit_has_task(ctx: Context) -> str | None:
+    return None if ctx.unit_has_task else "unit_not_in_plan"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`roles` are held for the issuing body ("issuer") or for the acting unit ("unit")."""
+
+    target: State
+    roles: frozenset[str]
+    scope: str = "issuer"
+    guard: Guard | None = None
+
+
+def _r(target: State, *roles: str, scope: str = "issuer", guard: Guard | None = None) -> Rule:
+    unknown = set(roles) - set(ROLES) - {SYSTEM}
+    assert not unknown, unknown
+    return Rule(target, frozenset(roles), scope, guard)
+
+
+S = State
+TRANSITIONS: dict[tuple[State, str], Rule] = {
+    (S.DRAFT, "edit"): _r(S.DRAFT, "drafter"),
+    (S.RETURNED, "edit"): _r(S.RETURNED, "drafter"),
+    (S.DRAFT, "submit"): _r(S.SUBMITTED, "drafter"),
+    (S.RETURNED, "resubmit"): _r(S.SUBMITTED, "drafter"),
+    (S.SUBMITTED, "approve"): _r(S.APPROVED, "approver"),
+    (S.SUBMITTED, "return"): _r(S.RETURNED, "approver", guard=reason_given),
+    (S.SUBMITTED, "reject"): _r(S.REJECTED, "approver", guard=reason_given),
+    (S.APPROVED, "return"): _r(S.RETURNED, "signer", guard=reason_given),
+    (S.APPROVED, "issue"): _r(S.ISSUED, "signer", guard=designated_signer),
+    (S.ISSUED, "distribute"): _r(S.DISTRIBUTED, "clerk", SYSTEM),
+    (S.DISTRIBUTED, "distribute"): _r(S.DISTRIBUTED, "clerk", SYSTEM),
+    (S.DISTRIBUTED, "open_period"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
+    (S.DISTRIBUTED, "submit_report"): _r(S.DISTRIBUTED, "reporter", scope="unit", guard=unit_has_task),
+    (S.DISTRIBUTED, "remind"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
+    (S.DISTRIBUTED, "review"): _r(S.DISTRIBUTED, "drafter", "clerk", SYSTEM),
+    (S.DISTRIBUTED, "close"): _r(S.CLOSED, "drafter", "clerk", SYSTEM),
+}
+
+
+def allowed_actions(state: State) -> list[str]:
+    return [a for (s, a) in TRANSITIONS if s == state]
+
+
+def authorize(*, state: State, action: str, roles_held: set[str], ctx: Context,
+              plan_id: int, body_name: str, unit: str | None = None, plan_signer_name: str = "") -> State:
+    """The next state if `ctx.actor` holding `roles_held` may do `action` now; else DomainError."""
+    rule = TRANSITIONS.get((state, action))
+    if rule is None:
+        raise DomainError(
+            "action_not_allowed", action=ACTION_NAMES.get(action, action), plan=plan_id,
+            state=STATE_NAMES[state],
+            allowed=", ".join(ACTION_NAMES[a] for a in allowed_actions(state)) or "không có",
+        )
+    if ctx.actor == SYSTEM:
+        held = {SYSTEM}
+    else:
+        held = set(roles_held)
+    if not (held & rule.roles):
+        raise DomainError(
+            "role_required", user=ctx.actor, action=ACTION_NAMES.get(action, action), body=body_name,
+            roles=" hoặc ".join(f"«{ROLES.get(r, 'hệ thống')}»" for r in sorted(rule.roles)),
+        )
+    if rule.guard is not None:
+        code = rule.guard(ctx)
+        if code:
+            raise DomainError(code, action=ACTION_NAMES.get(action, action), plan=plan_id,
+                              user=ctx.actor, signer=plan_signer_name or ctx.signer, unit=unit or "")
+    return rule.target

@@ -1,0 +1,1 @@
+"""Use cases: each `verb_noun(*, uow, ...)` runs in one unit of work."""

@@ -1,0 +1,49 @@
+"""Reading and checking the audit trail ("nhật ký"): the hash chain and every issued file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from domain.messages import message
+from domain.model.audit import Event, first_broken, sha256
+
+
+def trail(*, uow, plan_id: int) -> list[Event]:
+    """Every event of one plan, in order."""
+    return uow.audit.events(plan_id)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str
+
+
+def verify(*, uow, read_file: Callable[[str], bytes | None]) -> Verdict:
+    """Recompute the chain and the SHA-256 of every issued document, stored and on disk."""
+    events = uow.audit.events()
+    broken = first_broken(events)
+    if broken:
+        event, why = broken
+        return Verdict(False, message("audit_broken_event", id=event.id, action=event.action, why=why))
+    registered = {e.data["document_id"]: e.data["sha256"] for e in events if e.action == "register"}
+    documents = uow.documents.all()
+    for doc in documents:
+        why = _document_fault(doc, registered.get(doc.id), read_file(doc.file_name))
+        if why:
+            return Verdict(False, message("audit_broken_file", file=doc.file_name, number=doc.reference, why=why))
+    return Verdict(True, message("audit_ok", events=len(events), files=len(documents)))
+
+
+def _document_fault(doc, on_record: str | None, on_disk: bytes | None) -> str | None:
+    if on_record is None:
+        return "không có sự kiện ban hành nào ghi văn bản này trong nhật ký"
+    if doc.sha256 != on_record:
+        return "mã SHA-256 trong sổ khác mã đã ghi trong nhật ký"
+    if sha256(doc.content) != on_record:
+        return "bản lưu trong cơ sở dữ liệu không khớp SHA-256 đã ghi"
+    if on_disk is None:
+        return "không tìm thấy tệp trong thư mục văn bản"
+    if sha256(on_disk) != on_record:
+        return "tệp trên đĩa không khớp SHA-256 đã ghi"
+    return None

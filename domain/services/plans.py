@@ -1,0 +1,164 @@
+"""Plans from draft to issue: create, edit, the approval decisions, and the signing ("ký ban hành")."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Callable
+
+from domain.messages import DomainError
+from domain.model import numbering
+from domain.model.audit import canonical, sha256
+from domain.model.documents import OfficialDocument, plan_document
+from domain.model.plan import PlanContent, Recipient, parse_plan
+from domain.model.workflow import STATE_NAMES, State
+from domain.services.workflow import apply, get_plan, record, require_user
+
+Renderer = Callable[[OfficialDocument], bytes]
+DECISIONS = ("submit", "approve", "return", "resubmit", "reject")
+
+
+def _resolve(uow, content: PlanContent) -> PlanContent:
+    """Check every body and the signer exist; fill names the document prints."""
+    for body_id in sorted(content.bodies_named()):
+        if uow.bodies.get(body_id) is None:
+            raise DomainError("unknown_body", body=body_id)
+    signer_user = uow.users.get(content.signer.user)
+    if signer_user is None:
+        raise DomainError("unknown_user", user=content.signer.user)
+    issuer = uow.bodies.get(content.issuer)
+    if "signer" not in uow.users.roles(signer_user.id, issuer.id):
+        raise DomainError("signer_no_role", user=signer_user.id, body=issuer.name)
+    recipients = tuple(
+        replace(r, label=r.label or uow.bodies.get(r.body).name) if r.body else r for r in content.recipients)
+    return replace(content, recipients=recipients, signer=replace(content.signer, name=signer_user.full_name))
+
+
+def create_plan(*, uow, data: Any, source: str, actor: str, now: datetime) -> int:
+    """A new draft plan ("dự thảo") from its structured source; the actor must draft for the issuer."""
+    require_user(uow, actor)
+    content = _resolve(uow, parse_plan(data, source=source))
+    issuer = uow.bodies.get(content.issuer)
+    if "drafter" not in uow.users.roles(actor, issuer.id):
+        raise DomainError("role_required", user=actor, action="soạn thảo", body=issuer.name, roles="«soạn thảo»")
+    plan = uow.plans.add(uow.plans.new(
+        issuer_id=issuer.id, state=State.DRAFT.value, title=content.title, content=content.to_dict(),
+        created_by=actor, created_at=now, updated_at=now))
+    record(uow=uow, actor=actor, action="create", now=now, plan_id=plan.id, to_state=plan.state,
+           data={"source": source, "title": content.title, "content_sha256": _content_hash(content)})
+    uow.commit()
+    return plan.id
+
+
+def update_plan(*, uow, plan_id: int, data: Any, source: str, actor: str, now: datetime) -> int:
+    """Replace a draft's or returned plan's content with a new version; issued plans never change."""
+    plan = get_plan(uow, plan_id)
+    content = _resolve(uow, parse_plan(data, source=source))
+    if content.issuer != plan.issuer_id:
+        raise DomainError("issuer_mismatch", new=content.issuer, plan=plan_id, old=plan.issuer_id)
+    if plan.state not in (State.DRAFT, State.RETURNED):
+        raise DomainError("plan_frozen", plan=plan_id, state=_state_name(plan.state))
+    apply(uow=uow, plan=plan, action="edit", actor=actor, now=now,
+          data={"version": plan.version + 1, "source": source, "content_sha256": _content_hash(content)})
+    plan.content, plan.title, plan.version = content.to_dict(), content.title, plan.version + 1
+    uow.commit()
+    return plan.version
+
+
+def decide(*, uow, plan_id: int, action: str, actor: str, now: datetime, reason: str | None = None) -> str:
+    """Record an approval decision (submit, approve, return, resubmit, reject); returns the new state."""
+    if action not in DECISIONS:
+        raise ValueError(action)
+    plan = get_plan(uow, plan_id)
+    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, reason=reason,
+          data={"version": plan.version})
+    uow.commit()
+    return plan.state
+
+
+def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer) -> int:
+    """Sign: draw the next register number, date, render the .docx, record its SHA-256; returns the document id.
+
+    One transaction: the number, the file's hash, the state change and the audit event land together.
+    """
+    plan = get_plan(uow, plan_id)
+    if plan.state in (State.ISSUED, State.DISTRIBUTED, State.CLOSED):
+        doc = uow.documents.get(plan.document_id)
+        raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
+    content = PlanContent.from_dict(plan.content)
+    event_state = plan.state
+    apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
+    doc = issue_document(uow=uow, plan_id=plan.id, kind="plan", content=content, actor=actor, now=now,
+                         render=render)
+    plan.document_id = doc.id
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, from_state=event_state,
+           to_state=plan.state, data=document_facts(doc))
+    uow.commit()
+    return doc.id
+
+
+def issue_document(*, uow, plan_id: int, kind: str, content: PlanContent, actor: str, now: datetime,
+                   render: Renderer, build: Callable[..., OfficialDocument] = plan_document,
+                   doc_type: str | None = None, subject: str | None = None, signer: str | None = None):
+    """Draw the next number of the issuer's register, date, render and store one document.
+
+    `build(content=, issuer=, names=, number=, issued_on=)` lays the document out.
+    """
+    issuer = uow.bodies.get(content.issuer)
+    doc_type = doc_type or content.doc_type
+    issued_on = now.date()
+    code = numbering.type_code(doc_type)
+    series = numbering.series_key(regime=issuer.regime, issued_on=issued_on, term=issuer.term, code=code)
+    number = uow.register.next_number(issuer.id, series)
+    sym = numbering.symbol(regime=issuer.regime, code=code, body_abbr=issuer.abbr or code)
+    names = {b.id: b.name for b in uow.bodies.all()}
+    official = build(content=content, issuer=issuer, names=names,
+                     number=number, issued_on=issued_on)
+    data = render(official)
+    return uow.documents.add(
+        plan_id=plan_id, kind=kind, doc_type=doc_type, body_id=issuer.id, series=series,
+        number=number, symbol=sym, reference=numbering.reference(regime=issuer.regime, number=number, sym=sym),
+        issued_on=issued_on, subject=subject or content.title, signer_id=signer or actor,
+        file_name=official.file_stem + ".docx", sha256=sha256(data), content=data, created_at=now)
+
+
+def document_facts(doc) -> dict[str, Any]:
+    """What the register and the audit trail keep of an issued document."""
+    return {"document_id": doc.id, "number": doc.number, "reference": doc.reference, "series": doc.series,
+            "issued_on": doc.issued_on.isoformat(), "file_name": doc.file_name, "sha256": doc.sha256,
+            "signer": doc.signer_id}
+
+
+def draft_document(*, uow, plan_id: int) -> OfficialDocument:
+    """The plan as it would print now, unnumbered (for review before signing)."""
+    plan = get_plan(uow, plan_id)
+    content = PlanContent.from_dict(plan.content)
+    issuer = uow.bodies.get(plan.issuer_id)
+    names = {b.id: b.name for b in uow.bodies.all()}
+    return plan_document(content=content, issuer=issuer, names=names, number=None,
+                         issued_on=None)
+
+
+def _content_hash(content: PlanContent) -> str:
+    return sha256(canonical(content.to_dict()))
+
+
+def _state_name(state: str) -> str:
+    return STATE_NAMES[State(state)]
+
+
+def recipients_with_mail(uow, content: PlanContent) -> list[tuple[Recipient, Any]]:
+    """Recipients that are bodies with an e-mail address, each once."""
+    seen: set[str] = set()
+    out = []
+    for r in content.recipients:
+        body = uow.bodies.get(r.body) if r.body else None
+        if body and body.email and body.id not in seen:
+            seen.add(body.id)
+            out.append((r, body))
+    return out
+
+
+def issued_files(*, uow, plan_id: int | None = None) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every issued document, of one plan or of all."""
+    docs = uow.documents.for_plan(plan_id) if plan_id is not None else uow.documents.all()
+    return [(d.file_name, d.content) for d in docs]

@@ -1,0 +1,126 @@
+"""Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from domain.messages import DomainError
+from domain.model.plan import PlanContent, parse_number
+from domain.model.reporting import Period, roll_up
+from domain.model.review import review_document, review_title
+from domain.services.delivery import queue
+from domain.services.plans import Renderer, document_facts, issue_document
+from domain.services.workflow import apply, get_plan, record
+
+
+def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str) -> int:
+    """Open a reporting period and queue each executing unit's report request; returns how many."""
+    plan = get_plan(uow, plan_id)
+    existing = uow.periods.get(plan.id, period.key)
+    if existing is not None:
+        raise DomainError("period_exists", period=period.label, plan=plan.id, opened=f"{existing.opened_at:%d/%m/%Y}")
+    content = PlanContent.from_dict(plan.content)
+    apply(uow=uow, plan=plan, action="open_period", actor=actor, now=now,
+          data={"period": period.key, "start": period.start.isoformat(), "end": period.end.isoformat(),
+                "deadline": period.deadline.isoformat()})
+    uow.periods.add(plan_id=plan.id, key=period.key, label=period.label, start=period.start, end=period.end,
+                    deadline=period.deadline, opened_at=now)
+    queued = _queue_units(uow, plan, content.executing_units(), "report_request", period.key, now, id_domain)
+    uow.commit()
+    return queued
+
+
+def _queue_units(uow, plan, units, kind: str, period_key: str, now: datetime, id_domain: str) -> int:
+    bodies = [uow.bodies.get(u) for u in units]
+    return sum(queue(uow, plan=plan, recipient=b, kind=kind, now=now, id_domain=id_domain, period_key=period_key,
+                     document_id=plan.document_id) for b in bodies if b and b.email)
+
+
+def _open_period(uow, plan, period_key: str | None):
+    period = uow.periods.get(plan.id, period_key) if period_key else uow.periods.latest_open(plan.id)
+    if period is None or period.status != "open":
+        raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
+    return period
+
+
+def submit_report(*, uow, plan_id: int, unit: str, figures: dict[str, Any], actor: str, now: datetime,
+                  period_key: str | None = None, note: str | None = None) -> tuple[int, int]:
+    """Record a unit's figures for the open period as a new version; returns (report id, version)."""
+    plan = get_plan(uow, plan_id)
+    if uow.bodies.get(unit) is None:
+        raise DomainError("unknown_body", body=unit)
+    content = PlanContent.from_dict(plan.content)
+    if unit not in content.executing_units():
+        raise DomainError("unit_not_in_plan", unit=unit, plan=plan.id)
+    period = _open_period(uow, plan, period_key)
+    allowed = {t.id for t in content.targets_for(unit)}
+    values: dict[str, float] = {}
+    for target_id, raw in (figures or {}).items():
+        target_id = str(target_id)
+        if target_id not in allowed:
+            raise DomainError("target_not_for_unit", target=target_id, unit=unit,
+                              targets=", ".join(sorted(allowed)) or "không có")
+        values[target_id] = parse_number(raw, field_name=target_id)
+    version = (uow.reports.latest(period.id).get(unit).version + 1) if unit in uow.reports.latest(period.id) else 1
+    apply(uow=uow, plan=plan, action="submit_report", actor=actor, now=now, unit=unit,
+          data={"period": period.key, "version": version, "figures": values, "note": note or ""})
+    report = uow.reports.add(plan_id=plan.id, period_id=period.id, unit_id=unit, version=version, figures=values,
+                             note=note, submitted_by=actor, submitted_at=now)
+    uow.commit()
+    return report.id, version
+
+
+def missing_units(uow, plan, period) -> list[str]:
+    content = PlanContent.from_dict(plan.content)
+    reported = uow.reports.latest(period.id)
+    return [u for u in content.executing_units() if u not in reported]
+
+
+def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
+                   period_key: str | None = None) -> int:
+    """Queue a reminder to every executing unit that has not reported for the open period."""
+    plan = get_plan(uow, plan_id)
+    period = _open_period(uow, plan, period_key)
+    missing = missing_units(uow, plan, period)
+    apply(uow=uow, plan=plan, action="remind", actor=actor, now=now,
+          data={"period": period.key, "units": missing})
+    queued = _queue_units(uow, plan, missing, "reminder", period.key, now, id_domain)
+    uow.commit()
+    return queued
+
+
+def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, final: bool = False,
+                period_key: str | None = None) -> int:
+    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id."""
+    plan = get_plan(uow, plan_id)
+    period = uow.periods.get(plan.id, period_key) if period_key else uow.periods.latest_open(plan.id)
+    if period is None:
+        raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
+    content = PlanContent.from_dict(plan.content)
+    reports = uow.reports.latest(period.id)
+    if not reports:
+        raise DomainError("no_reports", plan=plan.id, period=period.label)
+    units = content.executing_units()
+    rollups = []
+    for target in content.targets:
+        expected = [u for u in units if target in content.targets_for(u)]
+        values = [reports[u].figures[target.id] for u in expected if u in reports and target.id in reports[u].figures]
+        rollups.append(roll_up(target, values, expected=len(expected)))
+    plan_doc = uow.documents.get(plan.document_id)
+    action = "close" if final else "review"
+    title = review_title(action, period.label, plan_doc.reference, plan_doc.issued_on, content.title)
+    from_state = plan.state
+    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
+    build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],
+                    missing=[u for u in units if u not in reports],
+                    notes={u: r.note for u, r in reports.items() if r.note})
+    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
+                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
+                         signer=content.signer.user if content.signer else actor)
+    if final:
+        period.status = "closed"
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, from_state=from_state,
+           to_state=plan.state, data=document_facts(doc))
+    uow.commit()
+    return doc.id

@@ -1,0 +1,73 @@
+"""The one way a plan changes state, and the one way anything goes on record.
+
+`apply` authorises an action against the transition table, moves the plan and appends the
+audit event, in the caller's unit of work; the caller commits both together or neither.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.messages import DomainError
+from domain.model.audit import Event
+from domain.model.plan import PlanContent
+from domain.model.workflow import SYSTEM, Context, State, authorize
+
+
+def record(*, uow, actor: str, action: str, now: datetime, plan_id: int | None = None,
+           from_state: str | None = None, to_state: str | None = None,
+           data: dict[str, Any] | None = None) -> Event:
+    """Append one event to the hash-chained audit trail."""
+    return uow.audit.append({
+        "id": uow.audit.next_id(),
+        "at": now.isoformat(timespec="seconds"),
+        "actor": actor,
+        "action": action,
+        "plan_id": plan_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "data": data or {},
+        "prev_hash": uow.audit.head(),
+    })
+
+
+def require_user(uow, user_id: str) -> None:
+    if user_id != SYSTEM and uow.users.get(user_id) is None:
+        raise DomainError("unknown_user", user=user_id)
+
+
+def get_plan(uow, plan_id: int):
+    plan = uow.plans.get(plan_id)
+    if plan is None:
+        raise DomainError("unknown_plan", plan=plan_id)
+    return plan
+
+
+def apply(*, uow, plan, action: str, actor: str, now: datetime, reason: str | None = None,
+          unit: str | None = None, data: dict[str, Any] | None = None) -> Event:
+    """Authorise `action` by `actor` on `plan`, change its state and record the event."""
+    require_user(uow, actor)
+    content = PlanContent.from_dict(plan.content)
+    issuer = uow.bodies.get(plan.issuer_id)
+    scope_body = unit if unit is not None else plan.issuer_id
+    acting_body = uow.bodies.get(scope_body) if unit is not None else issuer
+    if unit is not None and acting_body is None:
+        raise DomainError("unknown_body", body=unit)
+    signer = content.signer.user if content.signer else None
+    state = State(plan.state)
+    next_state = authorize(
+        state=state, action=action, roles_held=uow.users.roles(actor, scope_body),
+        ctx=Context(actor=actor, signer=signer, reason=reason,
+                    unit_has_task=unit is None or unit in content.executing_units()),
+        plan_id=plan.id, body_name=acting_body.name, unit=unit,
+        plan_signer_name=content.signer.name if content.signer else "",
+    )
+    plan.state = next_state.value
+    plan.updated_at = now
+    payload = dict(data or {})
+    if reason:
+        payload["reason"] = reason
+    if unit:
+        payload["unit"] = unit
+    return record(uow=uow, actor=actor, action=action, now=now, plan_id=plan.id,
+                  from_state=state.value, to_state=next_state.value, data=payload)

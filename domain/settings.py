@@ -1,0 +1,35 @@
+"""One Settings for kehoach, from the environment (prefix KEHOACH_) or a .env file.
+
+Nothing connects at import: the engine is built on first use from `get_settings()`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEHOACH_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///kehoach.db"
+    documents_dir: Path = Path("documents")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 30.0
+    mail_from: str = "vanthu@kehoach.local"
+    mail_from_name: str = "Văn thư kehoach"
+    message_id_domain: str = "kehoach.local"
+    outbox_batch_size: int = 50
+    report_deadline_days: int = 3
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

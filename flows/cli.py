@@ -1,0 +1,265 @@
+"""`kehoach`: the command line. Decisions are recorded directly; stages run as Prefect flows."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+# Quiet, local Prefect unless the user configured otherwise (set before prefect is imported).
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.messages import DomainError
+from domain.model.workflow import ACTION_NAMES, STATE_NAMES, State
+from flows import runtime
+
+console = Console()
+app = typer.Typer(help="kehoach: vòng đời kế hoạch, từ dự thảo đến sơ kết, tổng kết.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+org_app = typer.Typer(help="Tổ chức: cơ quan, người dùng, vai trò.", no_args_is_help=True)
+plan_app = typer.Typer(help="Kế hoạch: tạo, trình, duyệt, ký ban hành, phát hành, sơ kết.", no_args_is_help=True)
+period_app = typer.Typer(help="Kỳ báo cáo.", no_args_is_help=True)
+report_app = typer.Typer(help="Báo cáo của các đơn vị.", no_args_is_help=True)
+audit_app = typer.Typer(help="Nhật ký: xem và kiểm tra toàn vẹn.", no_args_is_help=True)
+mail_app = typer.Typer(help="Hộp thư đi.", no_args_is_help=True)
+for sub, name in ((org_app, "org"), (plan_app, "plan"), (period_app, "period"), (report_app, "report"),
+                  (audit_app, "audit"), (mail_app, "mail")):
+    app.add_typer(sub, name=name)
+
+AS = typer.Option(..., "--as", help="Tên đăng nhập của người thực hiện.")
+AS_SYSTEM = typer.Option("system", "--as", help="Tên đăng nhập (mặc định: hệ thống).")
+
+
+def run(fn, *args, **kwargs):
+    """Run a command; a refused one prints its reason in Vietnamese and exits 1."""
+    try:
+        runtime.ensure_schema()
+        return fn(*args, **kwargs)
+    except DomainError as exc:
+        console.print(f"[bold red]Lỗi:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _lifecycle():
+    from flows import lifecycle  # imports prefect: only for the commands that run flows
+
+    return lifecycle
+
+
+# --- organisation and plans ------------------------------------------------------------
+@org_app.command("load")
+def org_load(file: Path, actor: str = AS_SYSTEM) -> None:
+    """Nạp tổ chức từ tệp YAML."""
+    counts = run(lambda: _lifecycle().load_organisation_flow(str(file), actor))
+    console.print(f"Đã nạp {counts['bodies']} cơ quan, {counts['users']} người dùng, {counts['grants']} vai trò.")
+
+
+@plan_app.command("create")
+def plan_create(file: Path, actor: str = AS) -> None:
+    """Tạo dự thảo kế hoạch từ tệp YAML."""
+    plan_id = run(lambda: _lifecycle().create_plan_flow(str(file), actor))
+    console.print(f"Đã tạo dự thảo kế hoạch #{plan_id}.")
+
+
+@plan_app.command("update")
+def plan_update(plan: int, file: Path, actor: str = AS) -> None:
+    """Thay nội dung dự thảo (khi còn là dự thảo hoặc bị trả lại)."""
+    from domain.adapters.yaml_source import load_yaml
+    from domain.services import plans
+
+    def go():
+        with runtime.uow() as uow:
+            return plans.update_plan(uow=uow, plan_id=plan, data=load_yaml(file), source=str(file), actor=actor,
+                                     now=runtime.now())
+
+    console.print(f"Kế hoạch #{plan}: đã lưu phiên bản {run(go)}.")
+
+
+def _decide(plan: int, action: str, actor: str, reason: str | None = None) -> None:
+    from domain.services import plans
+
+    def go():
+        with runtime.uow() as uow:
+            return plans.decide(uow=uow, plan_id=plan, action=action, actor=actor, now=runtime.now(), reason=reason)
+
+    state = run(go)
+    console.print(f"Kế hoạch #{plan}: {ACTION_NAMES[action]} — trạng thái mới «{STATE_NAMES[State(state)]}».")
+
+
+@plan_app.command("submit")
+def plan_submit(plan: int, actor: str = AS) -> None:
+    """Trình duyệt dự thảo."""
+    _decide(plan, "submit", actor)
+
+
+@plan_app.command("approve")
+def plan_approve(plan: int, actor: str = AS) -> None:
+    """Duyệt kế hoạch đã trình."""
+    _decide(plan, "approve", actor)
+
+
+@plan_app.command("return")
+def plan_return(plan: int, actor: str = AS, reason: str = typer.Option("", help="Lý do trả lại (bắt buộc).")) -> None:
+    """Trả lại kế hoạch, kèm lý do."""
+    _decide(plan, "return", actor, reason)
+
+
+@plan_app.command("resubmit")
+def plan_resubmit(plan: int, actor: str = AS) -> None:
+    """Trình lại kế hoạch đã bị trả lại."""
+    _decide(plan, "resubmit", actor)
+
+
+@plan_app.command("reject")
+def plan_reject(plan: int, actor: str = AS, reason: str = typer.Option("", help="Lý do (bắt buộc).")) -> None:
+    """Không duyệt kế hoạch, kèm lý do."""
+    _decide(plan, "reject", actor, reason)
+
+
+@plan_app.command("issue")
+def plan_issue(plan: int, actor: str = AS) -> None:
+    """Ký ban hành: lấy số, ghi ngày, lưu tệp .docx và phát hành."""
+    run(lambda: _lifecycle().issue_plan_flow(plan, actor))
+    _print_documents(plan)
+
+
+@plan_app.command("distribute")
+def plan_distribute(plan: int, actor: str = AS_SYSTEM) -> None:
+    """Gửi (lại) kế hoạch đã ban hành tới các nơi nhận chưa nhận."""
+    totals = run(lambda: _lifecycle().distribute_plan_flow(plan, actor))
+    console.print(f"Đã gửi {totals['sent']} thư, lỗi {totals['failed']}.")
+
+
+@plan_app.command("review")
+def plan_review(plan: int, actor: str = AS_SYSTEM,
+                final: bool = typer.Option(False, "--final", help="Tổng kết (đóng kỳ) thay vì sơ kết.")) -> None:
+    """Sơ kết (hoặc tổng kết): tổng hợp báo cáo thành BÁO CÁO .docx."""
+    run(lambda: _lifecycle().review_plan_flow(plan, actor, final))
+    _print_documents(plan)
+
+
+@plan_app.command("list")
+def plan_list() -> None:
+    """Danh sách kế hoạch."""
+    def go():
+        with runtime.uow() as uow:
+            return [(p.id, p.title, p.state, uow.documents.get(p.document_id).reference if p.document_id else "")
+                    for p in uow.plans.all()]
+
+    table = Table("#", "Trích yếu", "Trạng thái", "Số")
+    for pid, title, state, ref in run(go):
+        table.add_row(str(pid), title, STATE_NAMES[State(state)], ref)
+    console.print(table)
+
+
+def _print_documents(plan: int) -> None:
+    def go():
+        with runtime.uow() as uow:
+            return [(d.reference, d.issued_on, d.file_name, d.sha256) for d in uow.documents.for_plan(plan)]
+
+    for ref, issued_on, name, digest in run(go):
+        console.print(f"  {ref} ngày {issued_on:%d/%m/%Y}: {runtime.documents_dir() / name}\n    SHA-256 {digest}")
+
+
+# --- reporting ---------------------------------------------------------------------------
+@period_app.command("open")
+def period_open(plan: int, period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: quý hiện tại)."),
+                actor: str = AS_SYSTEM) -> None:
+    """Mở kỳ báo cáo quý và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
+    totals = run(lambda: _lifecycle().open_reporting_period_flow(plan, period, actor))
+    console.print(f"Đã mở kỳ báo cáo; gửi {totals['sent']} thư đề nghị báo cáo.")
+
+
+@report_app.command("submit")
+def report_submit(plan: int, unit: str = typer.Option(..., help="Mã đơn vị báo cáo."), actor: str = AS,
+                  file: Path = typer.Option(..., help="Tệp YAML: figures: {mã chỉ tiêu: số liệu}, note: ..."),
+                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở).")) -> None:
+    """Gửi báo cáo của một đơn vị."""
+    from domain.adapters.yaml_source import load_yaml
+
+    def go():
+        data = load_yaml(file)
+        if not isinstance(data, dict):
+            raise DomainError("yaml_not_mapping", file=str(file))
+        return _lifecycle().receive_report_flow(plan, unit, dict(data.get("figures") or {}), actor, period,
+                                                data.get("note"))
+
+    console.print(f"Đã nhận báo cáo của {unit} (phiên bản {run(go)}).")
+
+
+@report_app.command("remind")
+def report_remind(plan: int, actor: str = AS_SYSTEM) -> None:
+    """Nhắc các đơn vị chưa báo cáo kỳ đang mở."""
+    totals = run(lambda: _lifecycle().send_reminders_flow(plan, actor))
+    console.print(f"Đã gửi {totals['sent']} thư nhắc.")
+
+
+@mail_app.command("send")
+def mail_send() -> None:
+    """Gửi mọi thư đang chờ trong hộp thư đi."""
+    totals = run(lambda: _lifecycle().deliver_mail())
+    console.print(f"Đã gửi {totals['sent']} thư, lỗi {totals['failed']}.")
+
+
+# --- audit ---------------------------------------------------------------------------------
+@audit_app.command("show")
+def audit_show(plan: int) -> None:
+    """Mọi bước của một kế hoạch: ai, khi nào, làm gì."""
+    from domain.services import audit
+    from domain.services.workflow import get_plan
+
+    def go():
+        with runtime.uow() as uow:
+            get_plan(uow, plan)
+            return audit.trail(uow=uow, plan_id=plan)
+
+    table = Table("#", "Thời điểm", "Người thực hiện", "Thao tác", "Trạng thái", "Chi tiết")
+    for e in run(go):
+        states = f"{e.from_state or ''} → {e.to_state}" if e.to_state and e.to_state != e.from_state else ""
+        table.add_row(str(e.id), e.at, e.actor, ACTION_NAMES.get(e.action, e.action), states, _details(e.data))
+    console.print(table)
+
+
+def _details(data: dict) -> str:
+    keys = ("reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units", "version")
+    return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Kiểm tra chuỗi băm của nhật ký và SHA-256 của mọi tệp đã ban hành."""
+    from domain.services import audit
+
+    def go():
+        with runtime.uow() as uow:
+            return audit.verify(uow=uow, read_file=runtime.read_document)
+
+    verdict = run(go)
+    console.print(("[green]Hợp lệ:[/] " if verdict.ok else "[bold red]Hỏng:[/] ") + verdict.message)
+    raise typer.Exit(0 if verdict.ok else 2)
+
+
+@app.command("demo")
+def demo(out: Path = typer.Option(Path("kehoach-demo"), "--out", help="Thư mục kết quả.")) -> None:
+    """Chạy trọn vòng đời một kế hoạch trên cấu hình nhúng (SQLite, Prefect, máy chủ thư cục bộ)."""
+    from flows.demo import run_demo
+
+    try:
+        run_demo(out, console)
+    except DomainError as exc:
+        console.print(f"[bold red]Lỗi:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

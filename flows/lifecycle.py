@@ -1,0 +1,181 @@
+"""The stages of a plan's life as Prefect flows; each task wraps one service call or one I/O."""
+from __future__ import annotations
+
+from prefect import flow, task
+
+from domain.adapters.yaml_source import load_yaml
+from domain.model.reporting import parse_period_key, quarter_containing
+from domain.services import delivery, org, plans, reporting
+from flows import runtime
+
+IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
+
+
+# --- tasks: one service call each --------------------------------------------------------
+@task
+def load_organisation(path: str, actor: str) -> dict:
+    """Load bodies, users and roles from a YAML file in one transaction."""
+    with runtime.uow() as uow:
+        return org.load_organisation(uow=uow, data=load_yaml(path), source=path, actor=actor, now=runtime.now())
+
+
+@task
+def create_plan(path: str, actor: str) -> int:
+    """Create a draft plan from its structured YAML source."""
+    with runtime.uow() as uow:
+        return plans.create_plan(uow=uow, data=load_yaml(path), source=path, actor=actor, now=runtime.now())
+
+
+@task
+def sign_and_number(plan_id: int, actor: str) -> int:
+    """Sign: draw the register number, date, render the .docx and record its SHA-256."""
+    with runtime.uow() as uow:
+        return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx)
+
+
+@task
+def queue_distribution(plan_id: int, actor: str) -> int:
+    """Queue one e-mail per recipient body that has an address."""
+    with runtime.uow() as uow:
+        return delivery.distribute_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
+                                        id_domain=runtime.settings().message_id_domain)
+
+
+@task
+def open_period(plan_id: int, period_key: str | None, actor: str) -> int:
+    """Open the reporting period and queue each executing unit's request."""
+    days = runtime.settings().report_deadline_days
+    period = (parse_period_key(period_key, deadline_days=days) if period_key
+              else quarter_containing(runtime.now().date(), deadline_days=days))
+    with runtime.uow() as uow:
+        return reporting.open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=runtime.now(),
+                                     id_domain=runtime.settings().message_id_domain)
+
+
+@task
+def record_report(plan_id: int, unit: str, figures: dict, actor: str, period_key: str | None,
+                  note: str | None) -> int:
+    """Record a unit's report as a new version; returns the version."""
+    with runtime.uow() as uow:
+        return reporting.submit_report(uow=uow, plan_id=plan_id, unit=unit, figures=figures, actor=actor,
+                                       now=runtime.now(), period_key=period_key, note=note)[1]
+
+
+@task
+def queue_reminders(plan_id: int, actor: str) -> int:
+    """Queue a reminder to every unit that has not reported yet."""
+    with runtime.uow() as uow:
+        return reporting.remind_missing(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
+                                        id_domain=runtime.settings().message_id_domain)
+
+
+@task
+def roll_up_review(plan_id: int, actor: str, final: bool) -> int:
+    """Roll the reports up against the targets into a numbered BÁO CÁO."""
+    with runtime.uow() as uow:
+        return reporting.review_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
+                                     render=runtime.render_docx, final=final)
+
+
+@task
+def pending_messages(plan_id: int | None) -> list[int]:
+    """The outbox rows still to send."""
+    with runtime.uow() as uow:
+        return delivery.pending(uow=uow, plan_id=plan_id)
+
+
+# --- tasks: one I/O each ---------------------------------------------------------------------
+@task(**IO_RETRIES)
+def write_documents(plan_id: int) -> int:
+    """Write the plan's issued documents to the archive folder (idempotent)."""
+    with runtime.uow() as uow:
+        items = plans.issued_files(uow=uow, plan_id=plan_id)
+    return len(runtime.write_documents(items))
+
+
+@task(**IO_RETRIES)
+def send_chunk(ids: list[int], done_before: int, total: int) -> dict:
+    """Send a chunk of outbox rows over one SMTP connection."""
+    done = [done_before]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        runtime.progress("mail", done[0], total)
+
+    with runtime.smtp() as sender:
+        result = delivery.deliver(uow_factory=runtime.uow, ids=ids, sender=sender, render=runtime.render_mail,
+                                  mail_from=runtime.settings().mail_from, now=runtime.now, on_progress=advance)
+    return result.__dict__
+
+
+def chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+# --- flows -------------------------------------------------------------------------------------
+@flow(name="deliver-mail")
+def deliver_mail(plan_id: int | None = None) -> dict:
+    """Send every pending message, in chunks over one connection each."""
+    ids = pending_messages(plan_id)
+    totals = {"sent": 0, "failed": 0, "skipped": 0}
+    for i, chunk in enumerate(chunks(ids, runtime.settings().outbox_batch_size)):
+        for key, value in send_chunk(chunk, i * runtime.settings().outbox_batch_size, len(ids)).items():
+            totals[key] += value
+    return totals
+
+
+@flow(name="load-organisation")
+def load_organisation_flow(path: str, actor: str = "system") -> dict:
+    """Load an organisation (bodies, users, roles) from YAML."""
+    return load_organisation(path, actor)
+
+
+@flow(name="create-plan")
+def create_plan_flow(path: str, actor: str) -> int:
+    """Create a draft plan from a structured YAML file."""
+    return create_plan(path, actor)
+
+
+@flow(name="issue-plan")
+def issue_plan_flow(plan_id: int, actor: str) -> int:
+    """Sign and number the plan, archive its .docx, then distribute it."""
+    document_id = sign_and_number(plan_id, actor)
+    write_documents(plan_id)
+    distribute_plan_flow(plan_id)
+    return document_id
+
+
+@flow(name="distribute-plan")
+def distribute_plan_flow(plan_id: int, actor: str = "system") -> dict:
+    """E-mail the issued plan to every recipient body with an address."""
+    queue_distribution(plan_id, actor)
+    return deliver_mail(plan_id)
+
+
+@flow(name="open-reporting-period")
+def open_reporting_period_flow(plan_id: int, period_key: str | None = None, actor: str = "system") -> dict:
+    """Open a quarterly reporting period and send each executing unit its request."""
+    open_period(plan_id, period_key, actor)
+    return deliver_mail(plan_id)
+
+
+@flow(name="receive-report")
+def receive_report_flow(plan_id: int, unit: str, figures: dict, actor: str, period_key: str | None = None,
+                        note: str | None = None) -> int:
+    """Record a unit's report against the plan's targets."""
+    return record_report(plan_id, unit, figures, actor, period_key, note)
+
+
+@flow(name="send-reminders")
+def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
+    """Remind the units that have not reported for the open period."""
+    queue_reminders(plan_id, actor)
+    return deliver_mail(plan_id)
+
+
+@flow(name="review-plan")
+def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False) -> int:
+    """Roll up the reports into the sơ kết (or tổng kết) BÁO CÁO and archive it."""
+    document_id = roll_up_review(plan_id, actor, final)
+    write_documents(plan_id)
+    return document_id

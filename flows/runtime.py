@@ -1,0 +1,75 @@
+"""Wiring: the adapters chosen by Settings, handed to the services. Built on call, never at import."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from domain.adapters import files
+from domain.adapters.db import SqlUnitOfWork, migrate
+from domain.settings import Settings, get_settings
+
+_progress: list[Callable[[str, int, int], None]] = []
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def uow() -> SqlUnitOfWork:
+    return SqlUnitOfWork(settings().database_url)
+
+
+def ensure_schema() -> None:
+    migrate(settings().database_url)
+
+
+def now() -> datetime:
+    """The current time in Asia/Ho_Chi_Minh (or the configured zone)."""
+    return datetime.now(ZoneInfo(settings().timezone))
+
+
+def documents_dir() -> Path:
+    return Path(settings().documents_dir)
+
+
+def render_docx(document) -> bytes:
+    from domain.adapters.docx_render import render_docx as render
+
+    return render(document)
+
+
+def render_mail(mail) -> bytes:
+    from domain.adapters.mail import render_mail as render
+
+    s = settings()
+    return render(mail, sender_email=s.mail_from, sender_name=s.mail_from_name, date=now())
+
+
+def smtp():
+    from domain.adapters.mail import SmtpSender
+
+    s = settings()
+    return SmtpSender(host=s.smtp_host, port=s.smtp_port, user=s.smtp_user, password=s.smtp_password,
+                      starttls=s.smtp_starttls, ssl=s.smtp_ssl, timeout=s.smtp_timeout)
+
+
+def write_documents(items: list[tuple[str, bytes]]) -> list[Path]:
+    return files.write_files(documents_dir(), items)
+
+
+def read_document(name: str) -> bytes | None:
+    return files.reader(documents_dir())(name)
+
+
+def on_progress(callback: Callable[[str, int, int], None] | None) -> None:
+    """Let a front end (the demo, the CLI) watch long steps: callback(step, done, total)."""
+    _progress.clear()
+    if callback:
+        _progress.append(callback)
+
+
+def progress(step: str, done: int, total: int) -> None:
+    for callback in _progress:
+        callback(step, done, total)

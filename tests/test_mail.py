@@ -1,0 +1,300 @@
+"""E-mail adapter: rendering is pure and Vietnamese-safe; sending uses one SMTP connection and
+maps refusals to transient/permanent errors; the local sink keeps the bytes it received."""
+from __future__ import annotations
+
+import email
+import email.policy
+import unicodedata
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiosmtpd.controller import Controller
+from jinja2 import UndefinedError
+
+from domain.adapters.mail import (KINDS, TEMPLATE_DIR, Attachment, MailSink, OutgoingMail,
+                                  PermanentMailError, SmtpSender, TransientMailError, render_mail)
+
+DATE = datetime(2026, 11, 23, 9, 30, tzinfo=timezone(timedelta(hours=7)))
+SENDER = {"sender_email": "vanphong@hoabinh.gov.vn", "sender_name": "Văn phòng HĐND-UBND phường Hòa Bình"}
+FILENAME = "Kế hoạch 05-KH-UBND ngày 23-11-2026 - Công tác dân vận.docx"
+DOCX = b"PK\x03\x04" + bytes(range(256)) * 8
+
+BASE_CONTEXT = {
+    "recipient_name": "Ủy ban MTTQ Việt Nam phường Hòa Bình",
+    "issuer_name": "Ủy ban nhân dân phường Hòa Bình",
+    "plan_reference": "05/KH-UBND",
+    "plan_title": "Công tác dân vận năm 2027",
+    "issued_on": "23/11/2026",
+    "signer": "Phó Chủ tịch Nguyễn Thị Tâm",
+    "sender_office": "Văn phòng HĐND-UBND phường Hòa Bình",
+}
+PERIOD_CONTEXT = {
+    "period_label": "Quý IV/2026",
+    "period_start": "15/09/2026",
+    "period_end": "14/12/2026",
+    "deadline": "18/12/2026",
+    "targets": [
+        {"id": "CT1", "text": "Tỷ lệ hộ đạt danh hiệu Gia đình văn hóa", "value": "95", "unit": "%"},
+        {"id": "CT2", "text": "Xây dựng mô hình «Dân vận khéo»", "value": None, "unit": None},
+    ],
+    "tasks": [
+        {"ref": "2.1", "text": "Tuyên truyền, vận động nhân dân thực hiện quy ước khu dân cư", "timeframe": "Cả năm"},
+        {"ref": "2.3", "text": "Sơ kết mô hình dân vận khéo", "timeframe": None},
+    ],
+    "command_hint": "kehoach report submit 1 --unit mttq --period 2026-Q4 --file <tệp>",
+}
+
+
+def make_mail(kind: str = "distribution", number: int = 1, **changes) -> OutgoingMail:
+    context = dict(BASE_CONTEXT) if kind == "distribution" else {**BASE_CONTEXT, **PERIOD_CONTEXT}
+    attachments = (Attachment(FILENAME, DOCX),) if kind == "distribution" else ()
+    mail = OutgoingMail(kind=kind, to_email="mttq@hoabinh.gov.vn", to_name=BASE_CONTEXT["recipient_name"],
+                        message_id=f"<kehoach.1.{kind}.{number:04d}@hoabinh.gov.vn>",
+                        context=context, attachments=attachments)
+    return replace(mail, **changes)
+
+
+def render(mail: OutgoingMail) -> bytes:
+    return render_mail(mail, date=DATE, **SENDER)
+
+
+def parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def bodies(message: email.message.EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def test_rendered_message_has_vietnamese_headers_attachment_name_and_one_recipient_exactly():
+    message = parse(render(make_mail()))
+
+    assert message["Subject"] == "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"
+    assert message["Date"] == "Mon, 23 Nov 2026 09:30:00 +0700"
+    assert message["Date"].datetime == DATE
+    assert message["Message-ID"] == "<kehoach.1.distribution.0001@hoabinh.gov.vn>"
+    assert message["MIME-Version"] == "1.0"
+    sender, = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (SENDER["sender_name"], SENDER["sender_email"])
+    recipient, = message["To"].addresses
+    assert (recipient.display_name, recipient.addr_spec) == (BASE_CONTEXT["recipient_name"], "mttq@hoabinh.gov.vn")
+    assert message.get_all("To") == [message["To"]]
+    assert message["Cc"] is None and message["Bcc"] is None
+
+    attachment, = message.iter_attachments()
+    assert attachment.get_filename() == FILENAME
+    assert attachment.get_content_type() == Attachment(FILENAME, b"").mimetype
+    assert attachment.get_content() == DOCX
+
+
+def test_rendered_message_is_mixed_with_an_alternative_of_utf8_text_and_html():
+    raw = render(make_mail())
+    message = parse(raw)
+
+    assert message.get_content_type() == "multipart/mixed"
+    first, second = message.get_payload()
+    assert first.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in first.get_payload()] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in first.get_payload())
+    assert "filename*=utf-8''K%E1%BA%BF%20ho%E1%BA%A1ch" in raw.decode("ascii")
+    assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_rendering_twice_gives_identical_bytes_and_another_message_id_other_boundaries():
+    first, again = render(make_mail()), render(make_mail())
+    other = render(make_mail(number=2))
+
+    assert first == again
+    assert parse(first).get_boundary() != parse(other).get_boundary()
+
+
+def test_html_body_escapes_markup_in_the_recipient_name():
+    name = "Tổ dân phố <b>số 3</b> & Chi hội"
+    mail = make_mail(to_name=name, context={**BASE_CONTEXT, "recipient_name": name})
+    message = parse(render(mail))
+    text, html = bodies(message)
+
+    assert "Tổ dân phố &lt;b&gt;số 3&lt;/b&gt; &amp; Chi hội" in html
+    assert "<b>" not in html
+    assert name in text
+    assert message["To"].addresses[0].display_name == name
+
+
+@pytest.mark.parametrize("kind, subject", [
+    ("distribution", "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"),
+    ("report_request", "Đề nghị báo cáo Quý IV/2026 thực hiện Kế hoạch số 05/KH-UBND"),
+    ("reminder", "Nhắc báo cáo Quý IV/2026 thực hiện Kế hoạch số 05/KH-UBND"),
+])
+def test_every_kind_renders_its_subject_text_and_html(kind, subject):
+    message = parse(render(make_mail(kind)))
+    text, html = bodies(message)
+
+    assert message["Subject"] == subject
+    for body in (text, html):
+        assert "Ủy ban MTTQ Việt Nam phường Hòa Bình" in body
+        assert "05/KH-UBND" in body and "Công tác dân vận năm 2027" in body
+        assert unicodedata.is_normalized("NFC", body)
+    assert html.lstrip().startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    if kind != "distribution":
+        for body in (text, html):
+            assert "18/12/2026" in body and "15/09/2026" in body and "14/12/2026" in body
+            assert "Tuyên truyền, vận động nhân dân thực hiện quy ước khu dân cư" in body
+            assert "Tỷ lệ hộ đạt danh hiệu Gia đình văn hóa" in body
+        assert "95%" in text
+        assert html.count("<table") == 2 and ">2.1</td>" in html
+        assert "--file &lt;tệp&gt;" in html and "--file <tệp>" in text
+    if kind == "reminder":
+        assert "chưa nhận được báo cáo Quý IV/2026" in text
+    if kind == "distribution":
+        assert "xác nhận đã nhận văn bản" in text and "gửi kèm theo thư này" in text
+
+
+def test_a_missing_template_variable_fails_instead_of_rendering_blank():
+    context = {k: v for k, v in PERIOD_CONTEXT.items() if k != "deadline"}
+    with pytest.raises(UndefinedError, match="deadline"):
+        render(make_mail("report_request", context={**BASE_CONTEXT, **context}))
+
+
+def test_decomposed_vietnamese_in_the_context_comes_out_nfc():
+    title = unicodedata.normalize("NFD", "Công tác dân vận năm 2027")
+    message = parse(render(make_mail(context={**BASE_CONTEXT, "plan_title": title})))
+
+    assert message["Subject"] == "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"
+    assert "“Công tác dân vận năm 2027”" in bodies(message)[0]
+
+
+def test_template_files_exist_for_every_kind_and_are_nfc():
+    for kind in KINDS:
+        for suffix in (".subject.txt", ".txt", ".html"):
+            assert (TEMPLATE_DIR / f"{kind}{suffix}").is_file()
+    for path in TEMPLATE_DIR.iterdir():
+        assert unicodedata.is_normalized("NFC", path.read_text(encoding="utf-8")), path.name
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"to_email": "a@x.vn, b@y.vn"}, "single e-mail address"),
+    ({"to_email": "Tên <a@x.vn>"}, "single e-mail address"),
+    ({"message_id": "kehoach-1"}, "Message-ID"),
+    ({"kind": "newsletter"}, "unknown mail kind"),
+])
+def test_malformed_mail_is_refused_before_rendering(change, problem):
+    with pytest.raises(ValueError, match=problem):
+        render(make_mail(**change))
+
+
+def test_a_date_without_time_zone_is_refused():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        render_mail(make_mail(), date=DATE.replace(tzinfo=None), **SENDER)
+
+
+# --- sending and the sink --------------------------------------------------------------------
+
+def test_sender_sends_three_messages_over_one_connection_and_sink_writes_them_in_order(tmp_path):
+    sent = [render(make_mail(kind, number=n)) for n, kind in enumerate(KINDS, start=1)]
+
+    with MailSink(tmp_path / "outbox") as sink:
+        with SmtpSender(host=sink.host, port=sink.port, timeout=5) as sender:
+            for raw in sent:
+                sender.send(mail_from=SENDER["sender_email"], to="mttq@hoabinh.gov.vn", message=raw)
+        count, connections = sink.count, sink.connections
+
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert [f.name for f in files] == ["0001.eml", "0002.eml", "0003.eml"]
+    assert count == 3
+    assert connections == 1
+    for raw, path in zip(sent, files):
+        received = path.read_bytes()
+        assert received == raw  # the DATA payload, dot-unstuffed: nothing added or lost
+        assert parse(received)["Message-ID"] == parse(raw)["Message-ID"]
+        assert bodies(parse(received)) == bodies(parse(raw))
+
+
+def test_sink_numbers_new_messages_after_the_files_already_there(tmp_path):
+    (tmp_path / "0007.eml").write_bytes(b"old")
+    with MailSink(tmp_path) as sink, SmtpSender(host=sink.host, port=sink.port, timeout=5) as sender:
+        sender.send(mail_from=SENDER["sender_email"], to="a@x.vn", message=render(make_mail()))
+
+    assert (tmp_path / "0007.eml").read_bytes() == b"old"
+    assert (tmp_path / "0008.eml").read_bytes() == render(make_mail())
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+class RefusingHandler:
+    """550 for refused@..., 451 for busy@..., accepts the rest."""
+
+    def __init__(self):
+        self.accepted: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused@"):
+            return "550 5.1.1 <refused@x.vn>: Recipient address rejected: User unknown"
+        if address.startswith("busy@"):
+            return "451 4.3.2 Please try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing_server():
+    handler = RefusingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="test", ready_timeout=5)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def test_550_raises_permanent_and_451_raises_transient_and_the_connection_stays_usable(refusing_server):
+    handler, port = refusing_server
+    raw = render(make_mail())
+
+    with SmtpSender(host="127.0.0.1", port=port, timeout=5) as sender:
+        with pytest.raises(PermanentMailError, match=r"SMTP 550 5\.1\.1 .*User unknown"):
+            sender.send(mail_from=SENDER["sender_email"], to="refused@x.vn", message=raw)
+        with pytest.raises(TransientMailError, match=r"SMTP 451 4\.3\.2 Please try again later"):
+            sender.send(mail_from=SENDER["sender_email"], to="busy@x.vn", message=raw)
+        sender.send(mail_from=SENDER["sender_email"], to="ok@x.vn", message=raw)
+
+    assert handler.accepted == ["ok@x.vn"]
+
+
+def test_sender_reconnects_once_when_the_server_dropped_the_connection(tmp_path):
+    first = MailSink(tmp_path / "first")
+    host, port = first.start()
+    try:
+        with SmtpSender(host=host, port=port, timeout=5) as sender:
+            sender.send(mail_from=SENDER["sender_email"], to="a@x.vn", message=render(make_mail(number=1)))
+            first.stop()
+            with MailSink(tmp_path / "second", port=port) as second:
+                sender.send(mail_from=SENDER["sender_email"], to="a@x.vn", message=render(make_mail(number=2)))
+                assert second.count == 1
+    finally:
+        first.stop()
+    assert [p.name for p in (tmp_path / "second").iterdir()] == ["0001.eml"]
+
+
+def test_no_server_listening_is_a_transient_error():
+    with pytest.raises(TransientMailError, match="ConnectionRefusedError"):
+        with SmtpSender(host="127.0.0.1", port=free_port(), timeout=2):
+            pass
+
+
+def test_send_outside_a_with_block_is_a_programming_error():
+    with pytest.raises(RuntimeError, match="inside `with"):
+        SmtpSender(host="127.0.0.1", port=25).send(mail_from="a@x.vn", to="b@x.vn", message=b"")
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
