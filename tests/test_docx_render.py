@@ -7,18 +7,22 @@ import os
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from lxml import etree
 
 from domain.adapters.docx_render import load_profile, render_docx
 from domain.model.documents import Block, OfficialDocument
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKER = REPO.parent / "shared" / "tools" / "docx_check.py"
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+FONT_ATTRS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
+THEME_FONT_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 STATE_RECIPIENTS = (
     "Thường trực Đảng ủy phường",
@@ -99,14 +103,9 @@ def open_docx(data: bytes):
     return Document(io.BytesIO(data))
 
 
-def part_xml(data: bytes, name: str) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        return package.read(name).decode("utf-8")
-
-
 def run_checker(tmp_path: Path, doc: OfficialDocument) -> subprocess.CompletedProcess:
     if not CHECKER.is_file():
-        pytest.skip(f"official format checker not found at {CHECKER}")
+        pytest.skip(f"the official format checker is absent: {CHECKER}")
     path = tmp_path / f"{doc.regime}.docx"
     path.write_bytes(render_docx(doc))
     return subprocess.run([sys.executable, str(CHECKER), str(path), "--regime", doc.regime],
@@ -126,15 +125,19 @@ def test_a_party_plan_passes_the_official_format_check(tmp_path):
 def test_the_same_document_renders_to_the_same_bytes():
     first = render_docx(state_plan())
     assert render_docx(state_plan()) == first
-    script = ("import hashlib, sys; sys.path[:0] = sys.argv[1:3]; import test_docx_render as t; "
-              "from domain.adapters.docx_render import render_docx; "
-              "print(hashlib.sha256(render_docx(t.state_plan())).hexdigest())")
-    other_process = subprocess.run(
-        [sys.executable, "-c", script, str(REPO), str(REPO / "tests")], capture_output=True, text=True,
-        timeout=60, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
+    script = ("import hashlib, test_docx_render as t; "
+              "print(hashlib.sha256(t.render_docx(t.state_plan())).hexdigest())")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+           "PYTHONHASHSEED": "12345"}
+    other_process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   timeout=60, env=env, check=True)
     assert other_process.stdout.strip() == hashlib.sha256(first).hexdigest()
     with zipfile.ZipFile(io.BytesIO(first)) as package:
         assert {info.date_time for info in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    props = open_docx(first).core_properties
+    assert props.author == "kehoach"
+    assert props.created == props.modified == props.last_printed  # no clock in the file
+    assert props.created.date() != date.today()
 
 
 def test_a_different_document_renders_to_different_bytes():
@@ -144,33 +147,25 @@ def test_a_different_document_renders_to_different_bytes():
 @pytest.mark.parametrize("make", [state_plan, party_plan], ids=["state", "party"])
 def test_every_run_is_set_in_times_new_roman(make):
     data = render_docx(make())
-    for name in ("word/document.xml", "word/header1.xml", "word/header2.xml"):
-        xml = part_xml(data, name) if name != "word/header2.xml" or _has(data, name) else ""
-        assert xml.count("<w:r>") + xml.count("<w:r ") == xml.count('w:hAnsi="Times New Roman"'), name
-    document = open_docx(data)
-    runs = [run for paragraph in _all_paragraphs(document) for run in paragraph.runs]
-    assert runs
+    runs = [run for name in word_parts(data) for run in etree.fromstring(part_xml(data, name)).iter(qn("w:r"))]
+    assert len(runs) > 40
     for run in runs:
-        fonts = run._r.rPr.rFonts
-        assert [fonts.get(qn(a)) for a in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia")] == ["Times New Roman"] * 4
-        assert fonts.get(qn("w:asciiTheme")) is None
+        assert_times_new_roman(run.find(qn("w:rPr")))
+    document = open_docx(data)
     body_size = load_profile(make().regime)["body"]["size"]
     defaults = document.styles.element.xpath("w:docDefaults/w:rPrDefault/w:rPr")[0]
     for rpr in (defaults, document.styles["Normal"].element.rPr):
-        assert rpr.rFonts.get(qn("w:eastAsia")) == "Times New Roman"
-        assert rpr.rFonts.get(qn("w:eastAsiaTheme")) is None
+        assert_times_new_roman(rpr)
         assert rpr.sz_val.pt == body_size
 
 
 def test_page_numbers_start_on_page_two():
-    data = render_docx(state_plan())
-    document = open_docx(data)
-    section = document.sections[0]
+    section = open_docx(render_docx(state_plan())).sections[0]
     assert section._sectPr.find(qn("w:titlePg")) is not None
-    default_header = section.header._element
-    instructions = [t.text.strip() for t in default_header.iter(qn("w:instrText"))]
-    assert instructions == ["PAGE"]
-    assert section.header.paragraphs[0].alignment == 1  # centred
+    assert section.different_first_page_header_footer
+    default_header = section.header
+    assert [t.text.strip() for t in default_header._element.iter(qn("w:instrText"))] == ["PAGE"]
+    assert default_header.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
     first_header = section.first_page_header
     assert not first_header.is_linked_to_previous
     assert not list(first_header._element.iter(qn("w:instrText")))
@@ -178,8 +173,7 @@ def test_page_numbers_start_on_page_two():
 
 
 def test_recipients_end_with_semicolons_and_the_last_with_a_full_stop():
-    lines = _recipient_lines(open_docx(render_docx(state_plan())))
-    assert lines == [
+    assert recipient_lines(render_docx(state_plan())) == [
         "Nơi nhận:",
         "- Thường trực Đảng ủy phường;",
         "- Thường trực HĐND phường;",
@@ -189,9 +183,8 @@ def test_recipients_end_with_semicolons_and_the_last_with_a_full_stop():
     ]
 
 
-def test_party_recipients_follow_the_party_profile():
-    lines = _recipient_lines(open_docx(render_docx(party_plan())))
-    assert lines == [
+def test_party_recipients_end_with_commas_as_the_party_profile_says():
+    assert recipient_lines(render_docx(party_plan())) == [
         "Nơi nhận:",
         "- Ban Thường vụ Quận ủy (để báo cáo),",
         "- Các chi bộ trực thuộc,",
@@ -200,66 +193,68 @@ def test_party_recipients_follow_the_party_profile():
 
 
 def test_tables_render_as_word_tables():
-    document = open_docx(render_docx(state_plan()))
-    header, body_table, footer = document.tables
+    header, body_table, footer = open_docx(render_docx(state_plan())).tables
     assert body_table.style.name == "Table Grid"
-    assert [[cell.text for cell in row.cells] for row in body_table.rows] == [list(r) for r in TASKS_TABLE]
-    header_runs = [run for cell in body_table.rows[0].cells for run in cell.paragraphs[0].runs]
-    assert header_runs and all(run.bold for run in header_runs)
-    assert all(not run.bold for cell in body_table.rows[1].cells for run in cell.paragraphs[0].runs)
-    table_size = load_profile("state")["table"]["size"]
-    assert {run.font.size.pt for row in body_table.rows for cell in row.cells
-            for run in cell.paragraphs[0].runs} == {table_size}
-    widths = [cell.width for cell in body_table.rows[1].cells]
-    assert widths[1] > widths[3] > widths[0] - 1  # the long column is the widest
+    assert [[cell.text for cell in row.cells] for row in body_table.rows] == [list(row) for row in TASKS_TABLE]
+    assert body_table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    runs = [[run for cell in row.cells for run in cell.paragraphs[0].runs] for row in body_table.rows]
+    assert all(run.bold for run in runs[0])
+    assert not any(run.bold for row in runs[1:] for run in row)
+    assert {run.font.size.pt for row in runs for run in row} == {load_profile("state")["table"]["size"]}
+    follower = body_table._tbl.getnext()
+    assert follower.tag == qn("w:p") and not follower.xpath("string(.)")  # keeps tables apart
+    stt, content, lead, when = (cell.width for cell in body_table.rows[1].cells)
+    assert content > lead > when and content > stt
     for layout in (header, footer):
         borders = layout._tbl.tblPr.find(qn("w:tblBorders"))
         assert {edge.get(qn("w:val")) for edge in borders} == {"nil"}
 
 
-def test_the_header_carries_the_state_heading_and_the_issuer_rule():
+def test_the_state_header_has_the_issuer_rule_and_the_national_heading():
     header = open_docx(render_docx(state_plan())).tables[0]
-    left, right = (cell.text.split("\n") for cell in header.columns[0].cells[:1] + header.columns[1].cells[:1])
-    assert left == ["ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH", ""]  # the empty line carries the rule
-    assert right == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
-    rule = header.rows[0].cells[0].paragraphs[1]
-    assert rule._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")).get(qn("w:val")) == "single"
-    motto = header.rows[0].cells[1].paragraphs[1].runs[0]
-    assert motto.underline and motto.bold
-    number, date = header.rows[1].cells
-    assert number.text == "Số: 10/KH-UBND"
-    assert date.text == "Hòa Bình, ngày 05 tháng 3 năm 2026" and date.paragraphs[0].runs[0].italic
+    (issuer_cell, heading_cell), (number_cell, date_cell) = (row.cells for row in header.rows)
+    issuer, rule = issuer_cell.paragraphs  # no superior: no line for it
+    assert issuer.text == "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH" and issuer.runs[0].bold
+    assert rule.text == "" and rule._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")).get(qn("w:val")) == "single"
+    assert rule.paragraph_format.left_indent > 0
+    assert [p.text for p in heading_cell.paragraphs] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                                                         "Độc lập - Tự do - Hạnh phúc"]
+    motto = heading_cell.paragraphs[1].runs[0]
+    assert motto.bold and motto.underline
+    assert number_cell.text == "Số: 10/KH-UBND"
+    assert date_cell.text == "Hòa Bình, ngày 05 tháng 3 năm 2026" and date_cell.paragraphs[0].runs[0].italic
 
 
 def test_the_party_header_has_the_superior_the_star_and_the_party_title():
     header = open_docx(render_docx(party_plan())).tables[0]
-    assert header.rows[0].cells[0].text.split("\n") == ["ĐẢNG BỘ QUẬN KIẾN AN", "ĐẢNG ỦY PHƯỜNG HÒA BÌNH", "*"]
-    superior, issuer, _ = header.rows[0].cells[0].paragraphs
+    (issuer_cell, title_cell), (number_cell, _) = (row.cells for row in header.rows)
+    superior, issuer, star = issuer_cell.paragraphs
+    assert (superior.text, issuer.text, star.text) == ("ĐẢNG BỘ QUẬN KIẾN AN", "ĐẢNG ỦY PHƯỜNG HÒA BÌNH", "*")
     assert not superior.runs[0].bold and issuer.runs[0].bold
-    assert header.rows[0].cells[1].text == "ĐẢNG CỘNG SẢN VIỆT NAM"
-    assert header.rows[1].cells[0].text == "Số 05-KH/ĐU"
+    assert title_cell.text == "ĐẢNG CỘNG SẢN VIỆT NAM" and title_cell.paragraphs[0].runs[0].underline
+    assert number_cell.text == "Số 05-KH/ĐU"
 
 
-def test_the_signature_block_is_bold_and_upper_case_with_room_to_sign():
+def test_the_signature_is_bold_upper_case_with_room_to_sign():
     footer = open_docx(render_docx(state_plan())).tables[-1]
     paragraphs = footer.rows[0].cells[1].paragraphs
-    texts = [p.text for p in paragraphs]
-    assert texts == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "", "", "", "", "Nguyễn Thị Tâm"]
+    assert [p.text for p in paragraphs] == [
+        "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "", "", "", "", "Nguyễn Thị Tâm"]
     assert all(run.bold for p in paragraphs for run in p.runs)
+    assert footer.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
 
 
-def test_body_blocks_keep_their_emphasis():
-    document = open_docx(render_docx(state_plan()))
-    by_text = {p.text: p for p in document.paragraphs}
+def test_body_blocks_keep_their_emphasis_and_indent():
+    by_text = {p.text: p for p in open_docx(render_docx(state_plan())).paragraphs}
     assert by_text["I. MỤC ĐÍCH, YÊU CẦU"].runs[0].bold
     heading3 = by_text["1.1. Đẩy mạnh cải cách hành chính"].runs[0]
     assert heading3.bold and heading3.italic
     item = by_text["- Bám sát các chủ trương của Đảng, chính sách, pháp luật của Nhà nước."]
     assert item.paragraph_format.first_line_indent.cm == pytest.approx(1.27, abs=0.01)
     label = by_text["- Cơ quan thực hiện: Công chức Văn phòng - Thống kê."]
-    assert [(r.text, bool(r.italic)) for r in label.runs] == [
+    assert [(run.text, bool(run.italic)) for run in label.runs] == [
         ("- ", False), ("Cơ quan thực hiện: ", True), ("Công chức Văn phòng - Thống kê.", False)]
-    assert by_text[BODY[2].text].alignment == 3  # justified
+    assert by_text[BODY[2].text].alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
 
 
 def test_an_unknown_block_kind_is_refused():
@@ -267,21 +262,27 @@ def test_an_unknown_block_kind_is_refused():
         render_docx(state_plan(blocks=(Block("poem", "Trăng"),)))
 
 
-def _has(data: bytes, name: str) -> bool:
+def test_an_unknown_regime_has_no_profile():
+    with pytest.raises(ValueError, match="no format profile"):
+        load_profile("church")
+
+
+def part_xml(data: bytes, name: str) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
-        return name in package.namelist()
+        return package.read(name)
 
 
-def _all_paragraphs(document):
-    yield from document.paragraphs
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                yield from cell.paragraphs
-    for section in document.sections:
-        yield from section.header.paragraphs
-        yield from section.first_page_header.paragraphs
+def word_parts(data: bytes) -> list[str]:
+    """The parts that hold text: the body and the page headers."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return [n for n in package.namelist() if n == "word/document.xml" or n.startswith("word/header")]
 
 
-def _recipient_lines(document) -> list[str]:
-    return [p.text for p in document.tables[-1].rows[0].cells[0].paragraphs]
+def assert_times_new_roman(rpr) -> None:
+    fonts = rpr.find(qn("w:rFonts"))
+    assert [fonts.get(qn(a)) for a in FONT_ATTRS] == ["Times New Roman"] * 4
+    assert not [a for a in THEME_FONT_ATTRS if fonts.get(qn(a))]
+
+
+def recipient_lines(data: bytes) -> list[str]:
+    return [p.text for p in open_docx(data).tables[-1].rows[0].cells[0].paragraphs]

@@ -45,7 +45,7 @@ def load_profile(regime: str) -> dict:
 
 def render_docx(doc: OfficialDocument, *, profile: dict | None = None) -> bytes:
     """The .docx file of `doc`, laid out by `profile` (default: the profile of its regime)."""
-    profile = profile or load_profile(doc.regime)
+    profile = load_profile(doc.regime) if profile is None else profile
     document = Document()
     _set_base_style(document, profile)
     section = document.sections[0]
@@ -55,7 +55,8 @@ def render_docx(doc: OfficialDocument, *, profile: dict | None = None) -> bytes:
     _add_lines(document, profile["title_block"], doc, profile, width, "center")
     for text in doc.preamble:
         _add_body_paragraph(document, [(text, {})], profile)
-    _add_blocks(document, doc.blocks, profile, width)
+    for block in doc.blocks:
+        _add_block(document, block, profile, width)
     _add_footer(document, doc, profile, width)
     _set_core_properties(document, doc)
     return _stable_bytes(document)
@@ -207,11 +208,16 @@ def _add_rule(container, width: Length, share: float, profile: dict):
     borders.append(border)
     # pBdr goes in first: the formatting set below is inserted after it in schema order.
     paragraph._p.get_or_add_pPr().append(borders)
-    fmt = paragraph.paragraph_format
-    fmt.left_indent = fmt.right_indent = Emu(round(width * (1 - share) / 2))
-    fmt.space_before = fmt.space_after = Pt(0)
-    fmt.line_spacing = Pt(profile["rule"]["height_pt"])
+    _set_exact_height(paragraph, profile["rule"]["height_pt"])
+    indent = Emu(round(width * (1 - share) / 2))
+    paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = indent
     return paragraph
+
+
+def _set_exact_height(paragraph, height_pt: float) -> None:
+    fmt = paragraph.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(height_pt)
 
 
 # --- header and footer tables -------------------------------------------------------------
@@ -276,7 +282,7 @@ def _set_widths(table, widths: list[Length]) -> None:
     table.autofit = False
     tbl_w = table._tbl.tblPr.find(qn("w:tblW"))
     tbl_w.set(qn("w:type"), "dxa")
-    tbl_w.set(qn("w:w"), str(sum(Emu(w).twips for w in widths)))
+    tbl_w.set(qn("w:w"), str(sum(w.twips for w in widths)))
     for column, width in zip(table.columns, widths):
         column.width = width
         for cell in column.cells:
@@ -292,19 +298,13 @@ def _element(tag: str, **attrs: str):
 
 # --- body blocks --------------------------------------------------------------------------
 
-def _add_blocks(document, blocks: tuple[Block, ...], profile: dict, width: Length) -> None:
-    after_table = False
-    for block in blocks:
-        if block.kind == "table":
-            _add_table(document, block.rows, profile, width)
-            after_table = True
-            continue
-        paragraph = _add_body_paragraph(document, _block_runs(block, profile["body"]), profile)
-        if block.kind.startswith("heading"):
-            paragraph.paragraph_format.keep_with_next = True
-        if after_table:
-            paragraph.paragraph_format.space_before = Pt(profile["table"]["gap_after_pt"])
-            after_table = False
+def _add_block(document, block: Block, profile: dict, width: Length) -> None:
+    if block.kind == "table":
+        _add_table(document, block.rows, profile, width)
+        return
+    paragraph = _add_body_paragraph(document, _block_runs(block, profile["body"]), profile)
+    if block.kind.startswith("heading"):
+        paragraph.paragraph_format.keep_with_next = True
 
 
 def _block_runs(block: Block, body: dict) -> list[tuple[str, dict]]:
@@ -319,7 +319,11 @@ def _block_runs(block: Block, body: dict) -> list[tuple[str, dict]]:
 
 
 def _add_table(document, rows: tuple[tuple[str, ...], ...], profile: dict, width: Length) -> None:
-    """A bordered Word table; the first row is a bold header row repeated on every page."""
+    """A bordered Word table; the first row is a bold header row repeated on every page.
+
+    An empty line of the profile's gap height follows, so that Word never joins the table
+    to a following one (another block or the footer).
+    """
     if not rows:
         return
     spec = profile["table"]
@@ -334,7 +338,9 @@ def _add_table(document, rows: tuple[tuple[str, ...], ...], profile: dict, width
             _compact(paragraph, profile, "center" if header else "left")
             paragraph.paragraph_format.space_before = Pt(spec["cell_padding_pt"])
             paragraph.paragraph_format.space_after = Pt(spec["cell_padding_pt"])
-            _add_run(paragraph, value, {"size": spec["size"], "bold": header}, profile["font"])
+            if value:
+                _add_run(paragraph, value, {"size": spec["size"], "bold": header}, profile["font"])
+    _set_exact_height(document.add_paragraph(), spec["gap_after_pt"])
 
 
 def _column_widths(rows, width: Length, spec: dict) -> list[Length]:

@@ -1,0 +1,86 @@
+"""Slow: the demo's flows run for real under Prefect; the .docx and .eml they produce are checked."""
+import email
+import subprocess
+import sys
+from email import policy
+
+import pytest
+from rich.console import Console
+
+from domain.settings import get_settings
+from tests.conftest import CHECKER
+
+pytestmark = pytest.mark.slow
+DEMO_ENV = ("DATABASE_URL", "DOCUMENTS_DIR", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_USER",
+            "SMTP_PASSWORD")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    for key in DEMO_ENV:  # the demo sets these; restore them afterwards
+        mp.setenv(f"KEHOACH_{key}", "")
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            summary = run_demo(out, Console(file=open(out / "console.txt", "w"), width=120))
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+    return out, summary
+
+
+def test_the_demo_issues_the_plan_with_the_first_number_of_the_year_and_a_review_report(demo):
+    out, summary = demo
+    assert summary["number"].startswith("01/KH-UBND")
+    refs = [ref for ref, _, _ in summary["documents"]]
+    assert refs[1].endswith("/BC-UBND")
+    assert summary["reports"] == 3
+    assert (out / "kehoach.db").is_file()
+
+
+@pytest.mark.skipif(not CHECKER.is_file(), reason="../shared/tools/docx_check.py is not beside the repository")
+def test_every_document_the_demo_produced_passes_the_official_format_check(demo):
+    out, _ = demo
+    files = sorted((out / "documents").glob("*.docx"))
+    assert len(files) == 2
+    for path in files:
+        result = subprocess.run([sys.executable, str(CHECKER), str(path), "--regime", "state"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_local_mail_server_received_one_message_per_outbox_row_each_well_formed(demo):
+    out, summary = demo
+    emls = sorted((out / "mail").glob("*.eml"))
+    sent = summary["sent"]
+    assert len(emls) == sent["distribution"] + sent["report_request"] + sent["reminder"] == 19
+    ids = set()
+    for path in emls:
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        ids.add(msg["Message-ID"])
+        assert msg["Date"] and msg["To"] and not msg["Cc"]
+    assert len(ids) == len(emls)  # no message twice
+
+
+def test_the_distributed_plan_arrives_as_a_vietnamese_named_docx_attachment(demo):
+    out, summary = demo
+    plan_file = summary["documents"][0][1]
+    found = 0
+    for path in sorted((out / "mail").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if msg["Subject"].startswith("Phát hành Kế hoạch số 01/KH-UBND"):
+            (attachment,) = list(msg.iter_attachments())
+            assert attachment.get_filename() == plan_file
+            assert attachment.get_content() == (out / "documents" / plan_file).read_bytes()
+            found += 1
+    assert found == summary["sent"]["distribution"] == 10
+
+
+def test_the_audit_trail_of_the_demo_verifies(demo):
+    out, _ = demo
+    assert "chuỗi băm hợp lệ" in (out / "console.txt").read_text()
