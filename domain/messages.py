@@ -63,8 +63,10 @@ MESSAGES: dict[str, str] = {
     "audit_ok": "Chuỗi nhật ký toàn vẹn: {events} sự kiện, {files} tệp đã ban hành khớp SHA-256.",
     "audit_broken_event": "Mắt xích hỏng đầu tiên: sự kiện #{id} ({action}) — {why}.",
     "audit_broken_file": "Tệp đã ban hành bị thay đổi: {file} (văn bản {number}) — {why}.",
-    # smtp
-    "smtp_refused": "Máy chủ thư từ chối gửi tới {email}: {error}.",
+    "mail_postponed": (
+        "máy chủ thư tạm thời không nhận ({error}). Các bước trước đã được lưu; thư vẫn nằm trong hộp thư đi. "
+        "Kiểm tra cấu hình KEHOACH_SMTP_* rồi chạy «kehoach mail send» để gửi tiếp."
+    ),
 }
 
 

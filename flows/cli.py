@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
+from domain.model.mail import TransientMailError
 from domain.model.workflow import ACTION_NAMES, STATE_NAMES, State
 from flows import runtime
 
@@ -44,6 +45,9 @@ def run(fn, *args, **kwargs):
     except DomainError as exc:
         console.print(f"[bold red]Lỗi:[/] {exc}")
         raise typer.Exit(1) from None
+    except TransientMailError as exc:
+        console.print(f"[bold yellow]Chưa gửi được thư:[/] {message('mail_postponed', error=exc)}")
+        raise typer.Exit(3) from None
 
 
 def _lifecycle():

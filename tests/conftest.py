@@ -12,7 +12,6 @@ from domain.adapters.yaml_source import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-CHECKER = ROOT.parent / "shared" / "tools" / "docx_check.py"
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

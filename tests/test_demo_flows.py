@@ -1,14 +1,12 @@
 """Slow: the demo's flows run for real under Prefect; the .docx and .eml they produce are checked."""
 import email
-import subprocess
-import sys
 from email import policy
 
 import pytest
 from rich.console import Console
 
 from domain.settings import get_settings
-from tests.conftest import CHECKER
+from tests.format_check import format_faults
 
 pytestmark = pytest.mark.slow
 DEMO_ENV = ("DATABASE_URL", "DOCUMENTS_DIR", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_USER",
@@ -43,15 +41,12 @@ def test_the_demo_issues_the_plan_with_the_first_number_of_the_year_and_a_review
     assert (out / "kehoach.db").is_file()
 
 
-@pytest.mark.skipif(not CHECKER.is_file(), reason="../shared/tools/docx_check.py is not beside the repository")
 def test_every_document_the_demo_produced_passes_the_official_format_check(demo):
     out, _ = demo
     files = sorted((out / "documents").glob("*.docx"))
     assert len(files) == 2
     for path in files:
-        result = subprocess.run([sys.executable, str(CHECKER), str(path), "--regime", "state"],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert format_faults(path, "state") == {}, path.name
 
 
 def test_the_local_mail_server_received_one_message_per_outbox_row_each_well_formed(demo):
