@@ -129,9 +129,6 @@ def test_audit_show_lists_every_step_with_who_did_it(cli, org, issued):
     assert "load_organisation" not in out  # only this plan's steps
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ACTION_NAMES (domain/model/workflow.py) has no Vietnamese name for 'create' and 'register' "
-    "(nor load_organisation, mail_sent, mail_failed), so `audit show` prints the raw English codes"))
 def test_audit_show_names_every_step_in_vietnamese(cli, issued):
     code, out = cli("audit", "show", "1")
     assert code == 0

@@ -5,17 +5,16 @@ never interleave a read-then-write (register numbers, the audit chain's head).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import event, func, text
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
 from domain.adapters import orm
-from domain.model.audit import GENESIS, Event, canonical, event_hash
+from domain.model.audit import GENESIS, Event, event_hash
 from domain.model.org import Body, User
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,12 +5,12 @@ functions here build it from a plan or a review, purely. Same data, same documen
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from domain.model import numbering
 from domain.model.org import Body
-from domain.model.plan import PlanContent, Section, Target, walk_sections
+from domain.model.plan import PlanContent, Section, walk_sections
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
@@ -78,10 +78,6 @@ def _number(path: tuple[int, ...]) -> str:
     return ".".join(str(p) for p in path[1:]) + "."
 
 
-def target_line(t: Target) -> str:
-    return t.text
-
-
 def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...]:
     """The body of a plan: numbered sections, then their paragraphs, targets and tasks."""
     blocks: list[Block] = []
@@ -90,11 +86,11 @@ def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...
         kind = "heading1" if len(path) == 1 else ("heading2" if len(path) == 2 else "heading3")
         title = section.title.upper() if len(path) == 1 else section.title
         blocks.append(Block(kind, f"{_number(path)} {title}"))
-        blocks.extend(_section_body(section, content, names))
+        blocks.extend(_paragraphs(section))
         for tid in section.targets:
             target_no += 1
             t = content.target(tid)
-            blocks.append(Block("paragraph", f"({target_no}) {target_line(t)}"))
+            blocks.append(Block("paragraph", f"({target_no}) {t.text}"))
             blocks.extend(_assignments(content, tid, names))
         for ref in section.tasks:
             task = content.task(ref)
@@ -106,7 +102,8 @@ def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...
     return tuple(blocks)
 
 
-def _section_body(section: Section, content: PlanContent, names: dict[str, str]) -> list[Block]:
+def _paragraphs(section: Section) -> list[Block]:
+    """A paragraph written "- ..." is a list item."""
     return [Block("item", p[2:]) if p.startswith("- ") else Block("paragraph", p) for p in section.paragraphs]
 
 

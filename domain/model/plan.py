@@ -6,9 +6,10 @@ with the source line when the loader recorded one.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from domain.messages import DomainError, where
@@ -243,15 +244,16 @@ def parse_number(raw: Any, *, field_name: str, node: Any = None) -> float:
     if isinstance(raw, bool):
         raise DomainError("figure_not_number", value=raw, target=field_name)
     if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            raise DomainError("figure_not_number", value=raw, target=field_name)
         return float(raw)
     text = nfc(str(raw)).replace("\u00a0", " ").replace(" ", "").rstrip("%")
     if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text):  # 1.250,5: dots group thousands
         text = text.replace(".", "")
     text = text.replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        raise DomainError("figure_not_number", value=raw, target=field_name) from None
+    if not re.fullmatch(r"-?\d+(\.\d+)?", text):  # no "nan", "inf", "1e3", "1_000"
+        raise DomainError("figure_not_number", value=raw, target=field_name)
+    return float(text)
 
 
 def _target(node: dict) -> Target:

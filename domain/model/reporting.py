@@ -90,8 +90,8 @@ def roll_up(target: Target, values: list[float], *, expected: int) -> Rollup:
         result = sum(values) / len(values)
     elif target.rollup == "latest":
         result = values[-1]
-    else:  # share_met: % of units whose own figure meets the target
-        result = 100.0 * sum(1 for v in values if meets(target, v)) / len(values)
+    else:  # share_met: % of the units expected to report whose own figure meets the target
+        result = 100.0 * sum(1 for v in values if meets(target, v)) / max(expected, len(values))
         return Rollup(target, round(result, 2), len(values), expected, result >= 100.0)
     result = round(result, 2)
     return Rollup(target, result, len(values), expected, meets(target, result))

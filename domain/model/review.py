@@ -17,6 +17,15 @@ def verdict(r: Rollup) -> str:
     return "Đạt" if r.met else "Chưa đạt"
 
 
+def with_unit(value: float | None, unit: str | None) -> str:
+    """ "55%", "01 mô hình" as Vietnamese write figures; "—" when there is none."""
+    if value is None:
+        return "—"
+    if not unit:
+        return format_figure(value)
+    return f"{format_figure(value)}%" if unit == "%" else f"{format_figure(value)} {unit}"
+
+
 def review_title(kind: str, period_label: str, plan_reference: str, plan_issued: date, plan_title: str) -> str:
     return (f"{KINDS[kind]} {period_label} thực hiện Kế hoạch số {plan_reference} ngày "
             f"{plan_issued:%d/%m/%Y} về {plan_title[0].lower() + plan_title[1:]}")
@@ -28,9 +37,10 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     """The BÁO CÁO with a table of each target's plan figure, result and verdict."""
     rows = [("STT", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")]
     for i, r in enumerate(rollups, 1):
-        unit = f" {r.target.unit}" if r.target.unit else ""
-        rows.append((str(i), r.target.text, format_figure(r.target.value) + unit,
-                     (format_figure(r.result) + unit) if r.result is not None else "—",
+        result = "—" if r.result is None else (
+            f"{format_figure(r.result)}% đơn vị đạt" if r.target.rollup == "share_met"
+            else with_unit(r.result, r.target.unit))
+        rows.append((str(i), r.target.text, with_unit(r.target.value, r.target.unit), result,
                      f"{r.reported}/{r.expected}", verdict(r)))
     met = sum(1 for r in rollups if r.met)
     blocks = [

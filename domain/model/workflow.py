@@ -39,6 +39,11 @@ STATE_NAMES = {
 }
 
 ACTION_NAMES = {
+    "load_organisation": "nạp tổ chức",
+    "create": "tạo dự thảo",
+    "register": "vào sổ văn bản đi",
+    "mail_sent": "đã gửi thư",
+    "mail_failed": "gửi thư thất bại",
     "edit": "sửa dự thảo",
     "submit": "trình duyệt",
     "resubmit": "trình lại",

@@ -83,7 +83,7 @@ def base_context(uow, plan, content: PlanContent, document, recipient_name: str)
 
 def period_context(uow, plan, content: PlanContent, unit: str, period_key: str) -> dict[str, Any]:
     """What a unit must report for a period: its own tasks and targets, the dates."""
-    period = uow.periods.get(plan.id, period_key)
+    period = uow.periods.get(plan.id, period_key.split("@")[0])
     return {
         "period_label": period.label,
         "period_start": f"{period.start:%d/%m/%Y}",

@@ -77,6 +77,11 @@ def missing_units(uow, plan, period) -> list[str]:
     return [u for u in content.executing_units() if u not in reported]
 
 
+def reminder_key(period_key: str, now: datetime) -> str:
+    """Reminders are keyed by period and day: at most one a day per unit, again on a later day."""
+    return f"{period_key}@{now.date().isoformat()}"
+
+
 def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
                    period_key: str | None = None) -> int:
     """Queue a reminder to every executing unit that has not reported for the open period."""
@@ -85,7 +90,7 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
     missing = missing_units(uow, plan, period)
     apply(uow=uow, plan=plan, action="remind", actor=actor, now=now,
           data={"period": period.key, "units": missing})
-    queued = _queue_units(uow, plan, missing, "reminder", period.key, now, id_domain)
+    queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
     uow.commit()
     return queued
 
@@ -105,7 +110,8 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
     rollups = []
     for target in content.targets:
         expected = [u for u in units if target in content.targets_for(u)]
-        values = [reports[u].figures[target.id] for u in expected if u in reports and target.id in reports[u].figures]
+        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
+        values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
         rollups.append(roll_up(target, values, expected=len(expected)))
     plan_doc = uow.documents.get(plan.document_id)
     action = "close" if final else "review"
