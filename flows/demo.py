@@ -102,8 +102,7 @@ class Steps:
     def __call__(self, title: str, fn, *args):
         self.n += 1
         self.console.print(f"[bold cyan]{self.n:>2}.[/] {title}")
-        result = fn(*args)
-        return result
+        return fn(*args)
 
     def decide(self, plan: int, action: str, actor: str, reason: str | None = None) -> None:
         from domain.model.workflow import ACTION_NAMES, STATE_NAMES, State

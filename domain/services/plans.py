@@ -85,13 +85,11 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
     content = PlanContent.from_dict(plan.content)
-    event_state = plan.state
     apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
     doc = issue_document(uow=uow, plan_id=plan.id, kind="plan", content=content, actor=actor, now=now,
                          render=render)
     plan.document_id = doc.id
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, from_state=event_state,
-           to_state=plan.state, data=document_facts(doc))
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, data=document_facts(doc))
     uow.commit()
     return doc.id
 

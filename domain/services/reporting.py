@@ -116,7 +116,6 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
     plan_doc = uow.documents.get(plan.document_id)
     action = "close" if final else "review"
     title = review_title(action, period.label, plan_doc.reference, plan_doc.issued_on, content.title)
-    from_state = plan.state
     apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
     build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],
                     missing=[u for u in units if u not in reports],
@@ -126,7 +125,6 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
                          signer=content.signer.user if content.signer else actor)
     if final:
         period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, from_state=from_state,
-           to_state=plan.state, data=document_facts(doc))
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, data=document_facts(doc))
     uow.commit()
     return doc.id
