@@ -76,6 +76,7 @@ def test_the_distributed_plan_arrives_as_a_vietnamese_named_docx_attachment(demo
     assert found == summary["sent"]["distribution"] == 10
 
 
-def test_the_audit_trail_of_the_demo_verifies(demo):
-    out, _ = demo
-    assert "chuỗi băm hợp lệ" in (out / "console.txt").read_text()
+def test_the_audit_trail_of_the_demo_verifies_and_names_every_issued_file(demo):
+    _, summary = demo
+    assert summary["audit"].startswith("Chuỗi nhật ký toàn vẹn")
+    assert f"{len(summary['documents'])} tệp đã ban hành khớp SHA-256" in summary["audit"]

@@ -45,7 +45,7 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     met = sum(1 for r in rollups if r.met)
     blocks = [
         Block("heading1", "I. KẾT QUẢ THỰC HIỆN"),
-        Block("paragraph", f"Có {len(reported)}/{len(reported) + len(missing)} đơn vị gửi báo cáo đúng kỳ. "
+        Block("paragraph", f"Có {len(reported)}/{len(reported) + len(missing)} đơn vị đã gửi báo cáo kỳ này. "
                            f"Tổng hợp số liệu, {met}/{len(rollups)} chỉ tiêu đạt kế hoạch, cụ thể như sau:"),
         Block("table", rows=tuple(rows)),
         Block("heading1", "II. ĐÁNH GIÁ CHUNG"),
