@@ -16,19 +16,53 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A bar chart of figures: one group of bars per category, one bar per series.
+
+    `series` is ((name, values), ...), each `values` as long as `categories`; None is a
+    missing figure (no bar). The review's chart is ("Kế hoạch", ...), ("Kết quả", ...).
+    """
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float | None, ...]], ...]
+    unit: str | None = None  # axis label, e.g. "%"
+
+
+@dataclass(frozen=True)
 class Block:
     """One piece of body text.
 
     kind: "heading1" ("I. MỤC ĐÍCH, YÊU CẦU", bold), "heading2" ("1. ...", bold),
     "heading3" ("1.1. ...", bold italic), "paragraph" (justified, first-line indent),
     "item" (a "- " line), "label" (an italic label then text: `label` + `text`),
-    "table" (`rows`, first row is the header row).
+    "table" (`rows`; the first `header_rows` rows are bold header rows, repeated on each page;
+    an empty string is an empty cell, left for the reader to fill),
+    "chart" (`chart`, drawn as a picture the width of the text, `text` its caption).
     """
 
     kind: str
     text: str = ""
     label: str | None = None
     rows: tuple[tuple[str, ...], ...] = ()
+    header_rows: int = 1
+    chart: Chart | None = None
+
+
+@dataclass(frozen=True)
+class Annex:
+    """An annexed table ("biểu mẫu", "phụ lục") on landscape pages after the signature.
+
+    heading: "Biểu mẫu số 01" (bold, centred); title: what it is (bold, centred);
+    note: an italic line under the title ("Kèm theo Kế hoạch số 05/KH-UBND ...") or None;
+    rows and header_rows as in a "table" block.
+    """
+
+    heading: str
+    title: str
+    rows: tuple[tuple[str, ...], ...]
+    header_rows: int = 1
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +83,11 @@ class OfficialDocument:
     signer_title: str = ""  # "PHÓ CHỦ TỊCH"
     signer_name: str = ""
     file_stem: str = ""  # Vietnamese file name without extension
+    # A công văn has no tên loại (doc_type and title empty): its trích yếu "V/v ..." stands
+    # under the number (ô 5b) and "Kính gửi:" lines open the body (ô 9a).
+    subject: str | None = None
+    addressees: tuple[str, ...] = ()
+    annexes: tuple[Annex, ...] = ()
 
 
 def header_fields(*, issuer: Body, regime: str, doc_type: str,
