@@ -2,6 +2,7 @@
 
 State (NĐ 30/2020): "Số: 10/KH-UBND", one series per body per calendar year.
 Party (HD 36-HD/VPTW): "Số 48-KH/ĐU", one series per body, term ("nhiệm kỳ") and type.
+A công văn (`LETTER`) has no tên loại: "Số: 12/UBND" (state), "Số 12-CV/ĐU" (Party).
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ TYPE_CODES = {
     "CHỈ THỊ": "CT",
     "ĐỀ ÁN": "ĐA",
     "TỜ TRÌNH": "TTr",
+    "CÔNG VĂN": "CV",  # the Party's code; a state công văn's symbol has no type code (see `symbol`)
 }
+LETTER = "CÔNG VĂN"  # công văn: an official letter without tên loại, e.g. a request for reports
+LETTER_CODE = TYPE_CODES[LETTER]
 
 
 def type_code(doc_type: str) -> str:
@@ -33,6 +37,10 @@ def series_key(*, regime: str, issued_on: date, term: str | None, code: str) -> 
 
 
 def symbol(*, regime: str, code: str, body_abbr: str) -> str:
+    """ "KH-UBND", "KH/ĐU"; a state công văn is the body's abbreviation alone ("UBND"), since NĐ 30
+    Phụ lục III has no abbreviation for it, while the Party writes "CV/ĐU"."""
+    if code == LETTER_CODE and regime != "party":
+        return body_abbr
     return f"{code}/{body_abbr}" if regime == "party" else f"{code}-{body_abbr}"
 
 

@@ -1,0 +1,297 @@
+"""The request for reports (công văn), each unit's report form and the review's chart and annex:
+pure model tests, then the same documents rendered and run through the official format check."""
+from __future__ import annotations
+
+import copy
+import io
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from domain.adapters.docx_render import render_docx
+from domain.adapters.yaml_source import load_yaml
+from domain.model import numbering
+from domain.model.forms import (TARGET_HEADER, TASK_HEADER, form_annexes, period_words, plan_figure,
+                                request_letter, request_subject, unit_copy)
+from domain.model.org import Body
+from domain.model.plan import PlanContent, Target, Task, parse_plan
+from domain.model.reporting import quarter
+from tests.format_check import format_faults
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+Q4 = quarter(2026, 4)
+ISSUED = date(2026, 11, 23)
+PLAN_ISSUED = date(2026, 11, 20)
+
+
+def organisation() -> tuple[dict[str, Body], dict[str, str]]:
+    data = load_yaml(EXAMPLES / "org.yaml")
+    bodies = {}
+    for b in data["bodies"]:
+        fields = {k: v for k, v in b.items() if k in Body.__dataclass_fields__}
+        bodies[b["id"]] = Body(**{**fields, "term": str(b["term"]) if b.get("term") else None})
+    return bodies, {i: b.name for i, b in bodies.items()}
+
+
+BODIES, NAMES = organisation()
+
+
+def state_content() -> PlanContent:
+    content = parse_plan(load_yaml(EXAMPLES / "plan.yaml"))
+    return replace(content, signer=replace(content.signer, name="Nguyễn Thị Tâm"))
+
+
+def party_content() -> PlanContent:
+    data = copy.deepcopy(load_yaml(EXAMPLES / "plan.yaml"))
+    data["issuer"] = "DU-HB"
+    data["title"] = "Lãnh đạo thực hiện công tác dân vận năm 2026"
+    data["recipients"] = [r for r in data["recipients"] if not isinstance(r, str) and r.get("body")]
+    data["recipients"].append("Lưu Văn phòng Đảng ủy")
+    data["signer"] = {"user": "thanh.du", "capacity": ["T/M ĐẢNG ỦY"], "title": "BÍ THƯ"}
+    content = parse_plan(data)
+    return replace(content, signer=replace(content.signer, name="Phan Văn Thành"))
+
+
+def letter(content: PlanContent | None = None, number: int | None = 2, reference: str | None = None):
+    content = content or state_content()
+    issuer = BODIES[content.issuer]
+    ref = reference or ("01/KH-UBND" if issuer.regime == "state" else "01-KH/ĐU")
+    return request_letter(content=content, issuer=issuer, names=NAMES, number=number,
+                          issued_on=ISSUED if number else None, plan_reference=ref, plan_issued_on=PLAN_ISSUED,
+                          period=Q4, plan_id=7)
+
+
+def copy_for(unit: str, content: PlanContent | None = None):
+    content = content or state_content()
+    issuer = BODIES[content.issuer]
+    return unit_copy(letter(content), content=content, unit=unit, names=NAMES, issuer_name=issuer.name,
+                     issued_on=ISSUED, period=Q4)
+
+
+def body_text(doc) -> str:
+    return "\n".join(b.text for b in doc.blocks)
+
+
+def docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                lines.extend(p.text for p in cell.paragraphs)
+    return "\n".join(lines)
+
+
+# --- numbering of a công văn -----------------------------------------------------------------
+
+def test_a_state_cong_van_number_has_the_body_abbreviation_and_no_type_code():
+    code = numbering.type_code(numbering.LETTER)
+    sym = numbering.symbol(regime="state", code=code, body_abbr="UBND")
+    assert numbering.number_line(regime="state", number=12, sym=sym) == "Số: 12/UBND"
+    assert numbering.reference(regime="state", number=3, sym=sym) == "03/UBND"
+
+
+def test_a_party_cong_van_number_reads_cv_over_the_body():
+    sym = numbering.symbol(regime="party", code=numbering.type_code("Công văn"), body_abbr="ĐU")
+    assert numbering.number_line(regime="party", number=12, sym=sym) == "Số 12-CV/ĐU"
+
+
+def test_a_cong_van_shares_the_state_year_series_and_has_its_own_party_series():
+    code = numbering.type_code(numbering.LETTER)
+    assert numbering.series_key(regime="state", issued_on=ISSUED, term=None, code=code) == "2026"
+    assert numbering.series_key(regime="party", issued_on=ISSUED, term="2025-2030", code=code) == "2025-2030/CV"
+
+
+def test_other_symbols_are_unchanged_by_the_cong_van_rule():
+    assert numbering.symbol(regime="state", code="KH", body_abbr="UBND") == "KH-UBND"
+    assert numbering.symbol(regime="party", code="BC", body_abbr="ĐU") == "BC/ĐU"
+
+
+# --- the request letter ------------------------------------------------------------------------
+
+def test_the_request_is_a_cong_van_without_type_or_title_and_with_a_v_v_subject():
+    doc = letter()
+    assert (doc.doc_type, doc.title) == ("", "")
+    assert doc.subject == "V/v báo cáo kết quả thực hiện Kế hoạch số 01/KH-UBND quý IV năm 2026"
+    assert doc.number_line == "Số: 02/UBND"
+    assert doc.date_line == "Hòa Bình, ngày 23 tháng 11 năm 2026"
+    assert doc.issuer_name == "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH"
+    assert doc.annexes == ()
+
+
+def test_the_subject_names_the_plan_and_the_period_in_words():
+    assert period_words(Q4) == "quý IV năm 2026"
+    assert period_words(quarter(2027, 1)) == "quý I năm 2027"
+    assert request_subject("48-KH/ĐU", quarter(2027, 2)) == "V/v báo cáo kết quả thực hiện Kế hoạch số 48-KH/ĐU quý II năm 2027"
+
+
+def test_the_letter_is_addressed_to_every_executing_unit_by_name_in_order():
+    assert letter().addressees == (
+        "Bộ phận Văn hóa - Xã hội phường",
+        "Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình",
+        "Công an phường Hòa Bình",
+        "Hội Liên hiệp Phụ nữ phường",
+        "Đoàn Thanh niên Cộng sản Hồ Chí Minh phường",
+        "Hội Cựu chiến binh phường",
+    )
+
+
+def test_the_letter_says_what_to_report_for_which_plan_and_period_with_its_dates():
+    text = body_text(letter())
+    assert ("Thực hiện Kế hoạch số 01/KH-UBND ngày 20/11/2026 của Ủy ban nhân dân phường Hòa Bình về thực hiện "
+            "công tác dân vận chính quyền và phong trào thi đua “Dân vận khéo” năm 2026") in text
+    assert "Quý IV/2026 (số liệu tính từ ngày 15/09/2026 đến ngày 14/12/2026)" in text
+
+
+def test_the_letter_gives_the_deadline_of_the_period_and_who_receives_the_reports():
+    text = body_text(letter())
+    assert Q4.deadline == date(2026, 12, 17)
+    assert "gửi về Ủy ban nhân dân phường Hòa Bình (qua Văn phòng HĐND và UBND phường) trước ngày 17/12/2026" in text
+
+
+def test_the_letter_says_the_form_is_annexed_and_how_to_return_it():
+    doc = letter()
+    text = body_text(doc)
+    assert "biểu mẫu" in text and "kèm theo Công văn này" in text
+    items = [b.text for b in doc.blocks if b.kind == "item"]
+    assert any("trả lời thư điện tử" in i and "tệp biểu mẫu đã điền" in i for i in items)
+    assert any("kehoach report submit 7 --unit <mã đơn vị> --period 2026-Q4 --file <tệp>" in i for i in items)
+    assert text.endswith("./.")
+
+
+def test_no_date_in_the_letter_body_looks_like_the_date_line():
+    """The format check takes the first "ngày … tháng … năm …" of the body for the date line."""
+    import re
+
+    assert not re.search(r"ngày\s+\d{1,2}\s+tháng", body_text(letter()))
+
+
+def test_the_letter_goes_as_above_and_keeps_the_plans_archive_line_and_signer():
+    doc = letter()
+    assert doc.recipients == ("Như trên", "Lưu: VT, VP")
+    assert doc.signer_capacity == ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH")
+    assert (doc.signer_title, doc.signer_name) == ("PHÓ CHỦ TỊCH", "Nguyễn Thị Tâm")
+
+
+def test_a_plan_without_an_archive_line_gets_lưu_vt():
+    content = state_content()
+    content = replace(content, recipients=tuple(r for r in content.recipients if not r.line().startswith("Lưu")))
+    assert letter(content).recipients == ("Như trên", "Lưu: VT")
+
+
+def test_a_party_letter_is_numbered_cv_and_signed_for_the_committee():
+    doc = letter(party_content())
+    assert doc.number_line == "Số 02-CV/ĐU"
+    assert doc.superior == "ĐẢNG BỘ QUẬN KIẾN AN"
+    assert doc.subject == "V/v báo cáo kết quả thực hiện Kế hoạch số 01-KH/ĐU quý IV năm 2026"
+    assert doc.recipients == ("Như trên", "Lưu Văn phòng Đảng ủy")
+    assert doc.signer_capacity == ("T/M ĐẢNG ỦY",) and doc.signer_title == "BÍ THƯ"
+    assert "của Đảng ủy phường Hòa Bình về lãnh đạo thực hiện công tác dân vận năm 2026" in body_text(doc)
+
+
+def test_the_letter_file_name_has_the_number_date_and_no_slash():
+    stem = letter().file_stem
+    assert stem == "Công văn 02-UBND ngày 23-11-2026 - Đề nghị báo cáo Quý IV-2026 Kế hoạch 01-KH-UBND"
+    assert letter(number=None).number_line.startswith("Số: ") and "dự thảo" in letter(number=None).file_stem
+
+
+# --- each unit's form --------------------------------------------------------------------------
+
+def test_a_unit_gets_a_targets_form_and_a_tasks_form_of_only_its_own_assignments():
+    doc = copy_for("VHXH-HB")
+    targets, tasks = doc.annexes
+    assert (targets.heading, tasks.heading) == ("Biểu mẫu số 01", "Biểu mẫu số 02")
+    assert targets.rows[0] == TARGET_HEADER and tasks.rows[0] == TASK_HEADER
+    assert [r[1] for r in targets.rows[1:]] == ["CT4", "CT5", "CT6"]
+    assert [r[1] for r in tasks.rows[1:]] == ["1.1", "1.2", "3.2"]
+    assert [r[0] for r in tasks.rows[1:]] == ["1", "2", "3"]
+
+
+def test_no_unit_form_holds_another_units_task_or_target():
+    content = state_content()
+    for unit in content.executing_units():
+        forms = copy_for(unit).annexes
+        refs = {r[1] for a in forms if a.rows[0] == TASK_HEADER for r in a.rows[1:]}
+        ids = {r[1] for a in forms if a.rows[0] == TARGET_HEADER for r in a.rows[1:]}
+        assert refs == {t.ref for t in content.tasks if unit in t.executing}, unit
+        assert ids == {tid for t in content.tasks if unit in t.executing for tid in t.targets}, unit
+
+
+def test_the_result_cells_are_empty_for_the_unit_to_fill_and_the_plan_figures_are_printed():
+    targets, tasks = copy_for("VHXH-HB").annexes
+    assert targets.rows[1] == ("1", "CT4", "Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.", "giảm 0,5%", "", "")
+    assert targets.rows[2][3:] == ("55%", "", "")
+    assert tasks.rows[3] == ("3", "3.2", "Vận động Nhân dân tham gia giảm nghèo bền vững, học nghề và học kỹ năng "
+                                         "số cơ bản.", "thường xuyên", "", "")
+
+
+def test_a_unit_without_targets_gets_only_the_tasks_form():
+    (form,) = copy_for("CA-HB").annexes
+    assert form.heading == "Biểu mẫu số 01"
+    assert form.rows[0] == TASK_HEADER
+    assert [r[1] for r in form.rows[1:]] == ["1.2"]
+
+
+def test_a_form_of_targets_alone_has_only_the_targets_table():
+    target = Target(id="CT9", text="Giảm số vụ khiếu kiện đông người.", value=3, unit="vụ", direction="at_most")
+    (form,) = form_annexes(unit_name="Công an phường", period=Q4, tasks=(), targets=(target,), note=None)
+    assert form.rows == (TARGET_HEADER, ("1", "CT9", "Giảm số vụ khiếu kiện đông người.", "không quá 3 vụ", "", ""))
+
+
+def test_the_form_names_the_unit_and_the_period_and_refers_to_the_letter():
+    targets, tasks = copy_for("MTTQ-HB").annexes
+    assert targets.title == "Kết quả thực hiện chỉ tiêu Quý IV/2026 của Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình"
+    assert tasks.title.startswith("Kết quả thực hiện nhiệm vụ Quý IV/2026 của Ủy ban Mặt trận")
+    assert targets.note == ("(Kèm theo Công văn số 02/UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình; "
+                            "mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)")
+
+
+def test_a_units_copy_is_the_same_letter_with_its_form_and_its_own_file_name():
+    base, mine = letter(), copy_for("HLHPN-HB")
+    assert replace(mine, annexes=(), file_stem=base.file_stem) == base
+    assert mine.file_stem == base.file_stem + " - HLHPN-HB"
+    assert copy_for("DTN-HB").file_stem != mine.file_stem
+
+
+def test_plan_figures_read_as_vietnamese_write_them():
+    assert plan_figure(Target(id="a", text="", value=1, unit="mô hình")) == "1 mô hình"
+    assert plan_figure(Target(id="a", text="", value=97.5, unit="%")) == "97,5%"
+    assert plan_figure(Target(id="a", text="", value=0.5, unit="%", direction="reduce_by")) == "giảm 0,5%"
+    assert plan_figure(Target(id="a", text="", value=None)) == ""
+    assert plan_figure(Target(id="a", text="", value=12)) == "12"
+
+
+def test_a_unit_with_a_task_without_time_frame_leaves_the_time_cell_empty():
+    task = Task(ref="4", text="Tuyên truyền pháp luật.", executing=("CA-HB",))
+    (form,) = form_annexes(unit_name="Công an phường", period=Q4, tasks=(task,), targets=(), note=None)
+    assert form.rows[1] == ("1", "4", "Tuyên truyền pháp luật.", "", "", "")
+
+
+# --- rendered: the official format check -------------------------------------------------------
+
+@pytest.mark.parametrize("make, regime", [(state_content, "state"), (party_content, "party")])
+def test_a_units_copy_of_the_letter_passes_the_official_format_check(tmp_path, make, regime):
+    doc = copy_for("VHXH-HB", make())
+    path = tmp_path / f"{doc.file_stem}.docx"
+    path.write_bytes(render_docx(doc))
+    assert format_faults(path, regime) == {}
+
+
+@pytest.mark.parametrize("make", [state_content, party_content])
+def test_the_rendered_copy_shows_the_subject_the_addressees_and_the_filled_in_form(make):
+    doc = copy_for("VHXH-HB", make())
+    data = render_docx(doc)
+    text = docx_text(data)
+    assert doc.subject in text
+    assert "Kính gửi" in text
+    for name in doc.addressees:
+        assert name in text
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in Document(io.BytesIO(data)).tables]
+    forms = [t for t in tables if t and tuple(t[0]) in (TARGET_HEADER, TASK_HEADER)]
+    assert [tuple(t[0]) for t in forms] == [TARGET_HEADER, TASK_HEADER]
+    assert [r[1] for r in forms[0][1:]] == ["CT4", "CT5", "CT6"]
+    assert all(r[4] == "" for t in forms for r in t[1:])
+    assert "KẾ HOẠCH" not in text.split("Kính gửi")[0]  # no tên loại above the body
