@@ -1,4 +1,5 @@
-"""The .docx renderer: official format, stable bytes, fonts, page numbers, recipients, tables."""
+"""The .docx renderer: official format, stable bytes, fonts, page numbers, recipients, tables,
+công văn, charts and annexes."""
 from __future__ import annotations
 
 import hashlib
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from lxml import etree
 
 from domain.adapters.docx_render import load_profile, render_docx
-from domain.model.documents import Block, OfficialDocument
+from domain.model.documents import Annex, Block, Chart, OfficialDocument
 from tests.format_check import format_faults
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,6 +101,73 @@ def party_plan() -> OfficialDocument:
         signer_title="BÍ THƯ",
         signer_name="Trần Văn Hùng",
     )
+
+
+def cong_van(regime: str = "state", addressees=("Các tổ dân phố", "Mặt trận Tổ quốc phường")) -> OfficialDocument:
+    """A công văn: no tên loại, its trích yếu "V/v ..." under the number, "Kính gửi:" lines."""
+    base = state_plan() if regime == "state" else party_plan()
+    return OfficialDocument(**{
+        **base.__dict__,
+        "number_line": "Số: 125/UBND-VP" if regime == "state" else "Số 125-CV/ĐU",
+        "doc_type": "", "title": "",
+        "subject": "V/v đôn đốc báo cáo kết quả thực hiện công tác dân vận quý I năm 2026",
+        "addressees": addressees,
+        "preamble": (),
+        "blocks": (Block("paragraph", "Để kịp thời tổng hợp, báo cáo cấp trên, đề nghị các đơn vị gửi báo cáo "
+                                      "kết quả thực hiện công tác dân vận quý I năm 2026 trước ngày 14/3/2026."),
+                   Block("paragraph", "Đề nghị các đơn vị quan tâm, thực hiện."),),
+        "recipients": ("Như trên", "Lưu: VT, VP") if regime == "state" else ("Như trên", "Lưu Văn phòng Đảng ủy"),
+    })
+
+
+RESULTS_CHART = Chart(
+    title="Kết quả thực hiện chỉ tiêu 6 tháng đầu năm 2026",
+    categories=("Hồ sơ giải quyết đúng hạn", "Hộ được vận động tham gia BHYT", "Tổ dân phố đạt chuẩn văn hóa"),
+    series=(("Kế hoạch", (100.0, 95.0, 80.0)), ("Kết quả", (98.5, None, 82.5))),
+    unit="%",
+)
+
+
+def chart_report(regime: str = "state", chart: Chart = RESULTS_CHART) -> OfficialDocument:
+    """A sơ kết BÁO CÁO whose figures are drawn as a bar chart with a caption."""
+    base = state_plan() if regime == "state" else party_plan()
+    return OfficialDocument(**{
+        **base.__dict__,
+        "doc_type": "BÁO CÁO",
+        "title": "Sơ kết 6 tháng đầu năm thực hiện Kế hoạch công tác dân vận năm 2026",
+        "blocks": (Block("heading1", "I. KẾT QUẢ THỰC HIỆN"),
+                   Block("paragraph", "Các chỉ tiêu cơ bản đạt và vượt kế hoạch; chỉ tiêu về bảo hiểm y tế "
+                                      "chưa có số liệu tổng hợp."),
+                   Block("chart", "Biểu đồ 1. Kết quả thực hiện so với kế hoạch", chart=chart),
+                   Block("heading1", "II. NHIỆM VỤ TRỌNG TÂM 6 THÁNG CUỐI NĂM"),
+                   Block("paragraph", "Tiếp tục thực hiện có hiệu quả các nội dung của Kế hoạch.")),
+    })
+
+
+REPORT_FORM = (
+    ("STT", "Nội dung", "Chỉ tiêu kế hoạch", "Kết quả thực hiện", "Ghi chú"),
+    ("1", "Hồ sơ thủ tục hành chính giải quyết đúng hạn (%)", "100", "", ""),
+    ("2", "Mô hình \"Dân vận khéo\" được công nhận", "05", "", ""),
+)
+ATTENDANCE_FORM = (
+    ("STT", "Tổ dân phố", "Số hộ", "Số người tham gia", ""),
+    ("", "", "", "Nam", "Nữ"),
+    ("(1)", "(2)", "(3)", "(4)", "(5)"),
+    ("1", "Tổ dân phố số 1", "", "", ""),
+)
+
+
+def annexed_plan(regime: str = "state") -> OfficialDocument:
+    """A plan with two report forms annexed on landscape pages."""
+    base = state_plan() if regime == "state" else party_plan()
+    return OfficialDocument(**{
+        **base.__dict__,
+        "annexes": (
+            Annex("Biểu mẫu số 01", "BÁO CÁO KẾT QUẢ THỰC HIỆN CÔNG TÁC DÂN VẬN", REPORT_FORM,
+                  note="(Kèm theo Kế hoạch số 10/KH-UBND của Ủy ban nhân dân phường Hòa Bình)"),
+            Annex("Biểu mẫu số 02", "TỔNG HỢP NGƯỜI THAM GIA ĐỐI THOẠI", ATTENDANCE_FORM, header_rows=3),
+        ),
+    })
 
 
 def open_docx(data: bytes):
@@ -262,6 +331,145 @@ def test_an_unknown_block_kind_is_refused():
 def test_an_unknown_regime_has_no_profile():
     with pytest.raises(ValueError, match="no format profile"):
         load_profile("church")
+
+
+@pytest.mark.parametrize("make", [cong_van, chart_report, annexed_plan], ids=["cong_van", "chart", "annexes"])
+@pytest.mark.parametrize("regime", ["state", "party"])
+def test_every_document_kind_passes_the_official_format_check(tmp_path, make, regime):
+    assert faults(tmp_path, make(regime)) == {}
+
+
+@pytest.mark.parametrize("regime", ["state", "party"])
+def test_a_cong_van_has_its_subject_under_the_number_and_no_title_block(regime):
+    document = open_docx(render_docx(cong_van(regime)))
+    number_cell = document.tables[0].rows[1].cells[0]
+    number, subject = number_cell.paragraphs
+    assert subject.text == "V/v đôn đốc báo cáo kết quả thực hiện công tác dân vận quý I năm 2026"
+    style = load_profile(regime)["header"]["rows"][1]["left"][1]
+    run = subject.runs[0]
+    assert (run.font.size.pt, bool(run.italic), bool(run.bold)) == (style["size"], regime == "party", False)
+    assert run.font.size.pt == 12
+    assert document.paragraphs[0].text == "Kính gửi:"  # no KẾ HOẠCH, no title, no rule before it
+    assert not [p for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:pBdr")) is not None]
+
+
+def test_several_addressees_are_listed_under_kinh_gui():
+    paragraphs = open_docx(render_docx(cong_van())).paragraphs
+    assert [p.text for p in paragraphs[:3]] == ["Kính gửi:", "- Các tổ dân phố;", "- Mặt trận Tổ quốc phường."]
+    assert paragraphs[3].text.startswith("Để kịp thời tổng hợp")
+
+
+def test_one_addressee_is_written_on_the_kinh_gui_line():
+    paragraphs = open_docx(render_docx(cong_van(addressees=("Ủy ban nhân dân quận Kiến An;",)))).paragraphs
+    assert paragraphs[0].text == "Kính gửi: Ủy ban nhân dân quận Kiến An."
+    assert paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert paragraphs[1].text.startswith("Để kịp thời tổng hợp")
+
+
+def test_a_chart_is_a_png_picture_the_width_of_the_text_with_an_italic_caption():
+    data = render_docx(chart_report())
+    document = open_docx(data)
+    inlines = document.inline_shapes
+    assert len(inlines) == 1
+    section = document.sections[0]
+    assert inlines[0].width == section.page_width - section.left_margin - section.right_margin
+    assert 0 < inlines[0].height < inlines[0].width
+    assert inlines[0]._inline.docPr.get("descr") == RESULTS_CHART.title
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        pictures = [n for n in package.namelist() if n.startswith("word/media/")]
+        assert len(pictures) == 1 and package.read(pictures[0]).startswith(b"\x89PNG\r\n\x1a\n")
+    paragraphs = document.paragraphs
+    at = next(i for i, p in enumerate(paragraphs) if p._p.xpath(".//w:drawing"))
+    caption = paragraphs[at + 1]
+    assert caption.text == "Biểu đồ 1. Kết quả thực hiện so với kế hoạch"
+    assert caption.alignment == WD_ALIGN_PARAGRAPH.CENTER and all(run.italic for run in caption.runs)
+    assert paragraphs[at].paragraph_format.keep_with_next
+
+
+def test_a_chart_without_caption_has_no_caption_line():
+    blocks = (Block("paragraph", "Kết quả như sau:"), Block("chart", chart=RESULTS_CHART),
+              Block("paragraph", "Đề nghị các đơn vị tiếp tục thực hiện."))
+    paragraphs = open_docx(render_docx(state_plan(blocks=blocks))).paragraphs
+    at = next(i for i, p in enumerate(paragraphs) if p._p.xpath(".//w:drawing"))
+    assert paragraphs[at + 1].text == "Đề nghị các đơn vị tiếp tục thực hiện."
+
+
+def test_the_same_chart_renders_to_the_same_bytes_in_another_process():
+    first = render_docx(chart_report())
+    script = ("import hashlib, test_docx_render as t; "
+              "print(hashlib.sha256(t.render_docx(t.chart_report())).hexdigest())")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+           "PYTHONHASHSEED": "54321"}
+    other_process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   timeout=120, env=env, check=True)
+    assert other_process.stdout.strip() == hashlib.sha256(first).hexdigest()
+    other = Chart(RESULTS_CHART.title, RESULTS_CHART.categories,
+                  (("Kế hoạch", (100.0, 95.0, 80.0)), ("Kết quả", (98.5, 90.0, 82.5))), unit="%")
+    assert render_docx(chart_report(chart=other)) != first  # the missing figure is now drawn
+
+
+def test_a_document_without_a_chart_does_not_load_matplotlib():
+    script = ("import sys, test_docx_render as t; t.render_docx(t.annexed_plan()); "
+              "print('matplotlib' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env=env, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_header_rows_are_bold_centred_and_repeat_on_every_page():
+    rows = (("Chỉ tiêu", "Năm 2026", ""), ("", "Kế hoạch", "Kết quả"), ("Hộ nghèo giảm", "2", "1,5"))
+    table = open_docx(render_docx(state_plan(blocks=(Block("table", rows=rows, header_rows=2),)))).tables[1]
+    repeats = [tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None for tr in table._tbl.tr_lst]
+    assert repeats == [True, True, False]
+    for row in table.rows[:2]:
+        for cell in row.cells:
+            assert cell.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+            assert all(run.bold for run in cell.paragraphs[0].runs)
+    assert not any(run.bold for cell in table.rows[2].cells for run in cell.paragraphs[0].runs)
+
+
+def test_empty_cells_stay_empty_and_leave_room_to_write():
+    data = render_docx(annexed_plan())
+    table = open_docx(data).tables[-1]  # the last annex's form
+    last = table.rows[-1]
+    assert [cell.text for cell in last.cells] == ["1", "Tổ dân phố số 1", "", "", ""]
+    assert not last.cells[2].paragraphs[0].runs
+    height = last._tr.trPr.find(qn("w:trHeight"))
+    assert height.get(qn("w:hRule")) == "atLeast"
+    minimum = load_profile("state")["annex"]["table"]["empty_row_min_height_pt"]
+    assert int(height.get(qn("w:val"))) == minimum * 20
+    assert table.rows[2]._tr.trPr.find(qn("w:trHeight")) is None  # "(1) (2) ..." has no empty cell
+
+
+@pytest.mark.parametrize("regime", ["state", "party"])
+def test_annexes_follow_the_signature_on_landscape_pages_with_repeated_headers(regime):
+    document = open_docx(render_docx(annexed_plan(regime)))
+    first, *annexes = document.sections
+    assert len(annexes) == 2
+    assert first.orientation == WD_ORIENT.PORTRAIT and first.page_width < first.page_height
+    page = load_profile(regime)["annex"]["page"]
+    for section in annexes:
+        assert section.orientation == WD_ORIENT.LANDSCAPE
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+        assert (page["width_mm"], page["height_mm"]) == (297, 210)
+        assert section.header.is_linked_to_previous  # the same PAGE field, numbering goes on
+        assert not section.different_first_page_header_footer  # and shows on the annex's first page
+        assert section.start_type == WD_SECTION.NEW_PAGE
+    signature_table, form_1, form_2 = document.tables[-3:]
+    assert "Nơi nhận:" in signature_table.rows[0].cells[0].text
+    assert [c.text for c in form_1.rows[0].cells] == list(REPORT_FORM[0])
+    for form, header_rows in ((form_1, 1), (form_2, 3)):
+        repeats = [tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None for tr in form._tbl.tr_lst]
+        assert repeats == [i < header_rows for i in range(len(repeats))]
+    texts = [p for p in document.paragraphs if p.text]
+    heading = next(p for p in texts if p.text == "Biểu mẫu số 01")
+    title = next(p for p in texts if p.text == "BÁO CÁO KẾT QUẢ THỰC HIỆN CÔNG TÁC DÂN VẬN")
+    note = next(p for p in texts if p.text.startswith("(Kèm theo Kế hoạch số 10/KH-UBND"))
+    assert heading.runs[0].bold and title.runs[0].bold and note.runs[0].italic
+    assert {p.alignment for p in (heading, title, note)} == {WD_ALIGN_PARAGRAPH.CENTER}
+    body = document.element.body
+    assert body.index(signature_table._tbl) < body.index(heading._p) < body.index(form_1._tbl)
 
 
 def part_xml(data: bytes, name: str) -> bytes:

@@ -1,7 +1,8 @@
 """Render an `OfficialDocument` to .docx bytes in the layout of its format profile.
 
 A profile (templates/formats/<regime>.yaml) holds every figure: page, margins, fonts, sizes,
-spacing and the lines of the header, title and signature blocks; this module only places them.
+spacing and the lines of the header, title and signature blocks, the "Kính gửi" lines of a
+công văn, charts and landscape annexes; this module only places them.
 Rendering is pure: the same document and profile give the same bytes (fixed zip entry dates
 and core properties).
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import textwrap
+import threading
 import unicodedata
 import zipfile
 from datetime import datetime
@@ -17,18 +20,20 @@ from pathlib import Path
 
 import yaml
 from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Length, Mm, Pt
 
-from domain.model.documents import Block, OfficialDocument
+from domain.model.documents import Annex, Block, Chart, OfficialDocument
 
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "templates" / "formats"
 AUTHOR = "kehoach"
 FIXED_TIME = datetime(1980, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER}
+ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+         "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
 FONT_ATTRS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 THEME_FONT_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 TEXT_KINDS = ("paragraph", "heading1", "heading2", "heading3")
@@ -52,12 +57,16 @@ def render_docx(doc: OfficialDocument, *, profile: dict | None = None) -> bytes:
     width = _set_page(section, profile)
     _add_page_numbers(section, profile)
     _add_header(document, doc, profile, width)
-    _add_lines(document, profile["title_block"], doc, profile, width, "center")
+    if doc.doc_type or doc.title:  # a công văn has no tên loại: its trích yếu sits in the header
+        _add_lines(document, profile["title_block"], doc, profile, width, "center")
+    _add_addressees(document, doc.addressees, profile)
     for text in doc.preamble:
         _add_body_paragraph(document, [(text, {})], profile)
     for block in doc.blocks:
         _add_block(document, block, profile, width)
     _add_footer(document, doc, profile, width)
+    for annex in doc.annexes:
+        _add_annex(document, annex, profile)
     _set_core_properties(document, doc)
     return _stable_bytes(document)
 
@@ -107,7 +116,7 @@ def _set_core_properties(document, doc: OfficialDocument) -> None:
     props = document.core_properties
     props.author = props.last_modified_by = AUTHOR
     props.created = props.modified = props.last_printed = FIXED_TIME
-    props.title = doc.title
+    props.title = doc.title or doc.subject or ""
     props.comments = ""
     props.revision = 1
 
@@ -300,7 +309,10 @@ def _element(tag: str, **attrs: str):
 
 def _add_block(document, block: Block, profile: dict, width: Length) -> None:
     if block.kind == "table":
-        _add_table(document, block.rows, profile, width)
+        _add_table(document, block.rows, block.header_rows, profile, width)
+        return
+    if block.kind == "chart":
+        _add_chart(document, block, profile, width)
         return
     paragraph = _add_body_paragraph(document, _block_runs(block, profile["body"]), profile)
     if block.kind.startswith("heading"):
@@ -318,8 +330,11 @@ def _block_runs(block: Block, body: dict) -> list[tuple[str, dict]]:
     raise ValueError(f"unknown block kind {block.kind!r}")
 
 
-def _add_table(document, rows: tuple[tuple[str, ...], ...], profile: dict, width: Length) -> None:
-    """A bordered Word table; the first row is a bold header row repeated on every page.
+def _add_table(document, rows: tuple[tuple[str, ...], ...], header_rows: int, profile: dict,
+               width: Length) -> None:
+    """A bordered Word table; the first `header_rows` rows are bold, centred header rows
+    repeated on every page. A row with an empty cell (left for the reader to fill) is at
+    least the profile's height, so there is room to write.
 
     An empty line of the profile's gap height follows, so that Word never joins the table
     to a following one (another block or the footer).
@@ -327,12 +342,19 @@ def _add_table(document, rows: tuple[tuple[str, ...], ...], profile: dict, width
     if not rows:
         return
     spec = profile["table"]
-    table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
+    columns = max(len(row) for row in rows)
+    table = document.add_table(rows=len(rows), cols=columns)
     table.style = document.styles["Table Grid"]
     _set_widths(table, _column_widths(rows, width, spec))
-    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for index, (row, values) in enumerate(zip(table.rows, rows)):
-        header = index == 0
+        header = index < header_rows
+        values = tuple(values) + ("",) * (columns - len(values))
+        tr_pr = row._tr.get_or_add_trPr()
+        if "" in values:
+            tr_pr.append(_element("w:trHeight", val=str(Pt(spec["empty_row_min_height_pt"]).twips),
+                                  hRule="atLeast"))
+        if header:
+            tr_pr.append(OxmlElement("w:tblHeader"))
         for cell, value in zip(row.cells, values):
             paragraph = cell.paragraphs[0]
             _compact(paragraph, profile, "center" if header else "left")
@@ -349,3 +371,142 @@ def _column_widths(rows, width: Length, spec: dict) -> list[Length]:
     weights = [min(max(spec["min_column_chars"], *(len(v) for v in column)), spec["max_column_chars"])
                for column in columns]
     return [Emu(round(width * w / sum(weights))) for w in weights]
+
+
+# --- charts -------------------------------------------------------------------------------
+
+def _add_chart(document, block: Block, profile: dict, width: Length) -> None:
+    """The chart as a picture the width of the text, its caption (`block.text`) under it."""
+    if block.chart is None:
+        raise ValueError("a chart block needs a chart")
+    spec = profile["chart"]
+    paragraph = document.add_paragraph()
+    _compact(paragraph, profile, "center")
+    paragraph.paragraph_format.space_before = Pt(spec["space_before_pt"])
+    paragraph.paragraph_format.keep_with_next = bool(block.text)
+    png = chart_png(block.chart, width_mm=width.mm, spec=_frozen(spec))
+    picture = paragraph.add_run().add_picture(io.BytesIO(png), width=width)
+    picture._inline.docPr.set("descr", unicodedata.normalize("NFC", block.chart.title))
+    if block.text:
+        caption = document.add_paragraph()
+        _compact(caption, profile, "center")
+        _add_run(caption, block.text, spec["caption"], profile["font"])
+        paragraph = caption
+    paragraph.paragraph_format.space_after = Pt(spec["space_after_pt"])
+
+
+_CHART_LOCK = threading.Lock()
+
+
+def _frozen(value):
+    """A hashable copy of a profile fragment, for the chart cache."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+@lru_cache(maxsize=64)
+def chart_png(chart: Chart, *, width_mm: float, spec: tuple) -> bytes:
+    """A grouped bar chart as PNG bytes: the same chart and spec give the same bytes.
+
+    matplotlib is imported here, so documents without a chart never load it. Its settings are
+    global: the default style plus the profile's font, under a lock, whatever matplotlibrc says.
+    """
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    spec = dict(spec)
+    nfc = lambda text: unicodedata.normalize("NFC", text)  # noqa: E731
+    with _CHART_LOCK, matplotlib.style.context("default"), matplotlib.rc_context(_chart_rc(spec)):
+        figure = Figure(figsize=(width_mm / 25.4, spec["height_mm"] / 25.4), dpi=spec["dpi"],
+                        layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        count = max(len(chart.series), 1)
+        bar = spec["group_width"] / count
+        positions = range(len(chart.categories))
+        for index, ((name, values), colour) in enumerate(zip(chart.series, itertools.cycle(spec["colours"]))):
+            offset = (index - (count - 1) / 2) * bar
+            heights = [float("nan") if v is None else v for v in values]
+            bars = axes.bar([p + offset for p in positions], heights, bar, label=nfc(name), color=colour)
+            axes.bar_label(bars, labels=["" if v is None else _number(v) for v in values],
+                           padding=2, fontsize=spec["value_size"])
+        axes.set_xticks(list(positions), [_wrap(nfc(c), spec["label_wrap_chars"]) for c in chart.categories])
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
+        axes.set_title(nfc(chart.title), fontsize=spec["title_size"], fontweight="bold")
+        if chart.unit:
+            axes.set_ylabel(nfc(chart.unit))
+        axes.margins(y=0.15)
+        axes.spines[["top", "right"]].set_visible(False)
+        if chart.series:
+            figure.legend(loc="outside lower center", ncols=len(chart.series), frameon=False)
+        out = io.BytesIO()
+        figure.savefig(out, format="png", dpi=spec["dpi"], metadata={"Software": None})
+    return out.getvalue()
+
+
+def _chart_rc(spec: dict) -> dict:
+    return {"font.family": "sans-serif", "font.sans-serif": [spec["font"]], "font.size": spec["font_size"],
+            "axes.unicode_minus": False}
+
+
+def _number(value: float) -> str:
+    """Vietnamese notation: 1.250,5 (dot for thousands, comma for decimals); no trailing zeros."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+# --- công văn: Kính gửi -------------------------------------------------------------------
+
+def _add_addressees(document, addressees: tuple[str, ...], profile: dict) -> None:
+    """ "Kính gửi: X." on one line for one addressee; else "Kính gửi:" then "- X;" lines."""
+    if not addressees:
+        return
+    spec = profile["addressees"]
+    texts = [unicodedata.normalize("NFC", a).strip().rstrip(";,.").rstrip() for a in addressees]
+    if len(texts) == 1:
+        lines = [(f"{spec['label']} {texts[0]}{spec['end']}", spec["single"])]
+    else:
+        ends = [spec["separator"]] * (len(texts) - 1) + [spec["end"]]
+        lines = [(spec["label"], spec["several"]["label"])]
+        lines += [(f"{spec['bullet']}{t}{e}", spec["several"]["line"]) for t, e in zip(texts, ends)]
+    paragraphs = []
+    for text, layout in lines:
+        paragraph = document.add_paragraph()
+        _compact(paragraph, profile, layout["align"])
+        paragraph.paragraph_format.left_indent = Cm(layout.get("indent_cm", 0)) or None
+        _add_run(paragraph, text, spec, profile["font"])
+        paragraphs.append(paragraph)
+    paragraphs[0].paragraph_format.space_before = Pt(spec["space_before_pt"])
+    paragraphs[-1].paragraph_format.space_after = Pt(spec["space_after_pt"])
+
+
+# --- annexes ------------------------------------------------------------------------------
+
+def _add_annex(document, annex: Annex, profile: dict) -> None:
+    """A new landscape section: heading, title, note, then the table. Page numbers go on."""
+    spec = profile["annex"]
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    section.different_first_page_header_footer = False  # the page number shows on its first page
+    section.orientation = WD_ORIENT.LANDSCAPE
+    width = _set_page(section, {"page": spec["page"]})
+    paragraph = None
+    for key in ("heading", "title", "note"):
+        text = getattr(annex, key)
+        if text:
+            paragraph = document.add_paragraph()
+            _compact(paragraph, profile, "center")
+            paragraph.paragraph_format.keep_with_next = True
+            _add_run(paragraph, text, spec[key], profile["font"])
+    if paragraph is not None:
+        paragraph.paragraph_format.space_after = Pt(spec["space_after_pt"])
+    _add_table(document, annex.rows, annex.header_rows, {**profile, "table": spec["table"]}, width)
