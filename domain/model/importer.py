@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.model.plan import LABEL_ROLES, split_bodies
+
 DOC_TYPES = (
     "KẾ HOẠCH", "BÁO CÁO", "THÔNG BÁO", "CHƯƠNG TRÌNH", "NGHỊ QUYẾT", "QUYẾT ĐỊNH", "CHỈ THỊ",
     "KẾT LUẬN", "HƯỚNG DẪN", "QUY ĐỊNH", "QUY CHẾ", "ĐỀ ÁN", "PHƯƠNG ÁN", "TỜ TRÌNH", "DỰ ÁN",
@@ -26,22 +28,7 @@ STATE_HEADING = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 STATE_MOTTO = "ĐỘC LẬP - TỰ DO - HẠNH PHÚC"
 PARTY_HEADING = "ĐẢNG CỘNG SẢN VIỆT NAM"
 
-# label (lower case, as written) -> task roles it fills
-LABELS: dict[str, tuple[str, ...]] = {
-    "cơ quan lãnh đạo": ("lead",),
-    "cơ quan chỉ đạo": ("lead",),
-    "cơ quan chủ trì": ("lead",),
-    "đơn vị chủ trì": ("lead",),
-    "cơ quan tham mưu": ("advisory",),
-    "cơ quan tham mưu, thực hiện": ("advisory", "executing"),
-    "cơ quan tham mưu, tổ chức thực hiện": ("advisory", "executing"),
-    "cơ quan thực hiện": ("executing",),
-    "đơn vị thực hiện": ("executing",),
-    "cơ quan phối hợp": ("cooperating",),
-    "đơn vị phối hợp": ("cooperating",),
-    "thời gian thực hiện": ("timeframe",),
-    "thời gian hoàn thành": ("timeframe",),
-}
+LABELS = LABEL_ROLES
 
 ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
@@ -574,23 +561,6 @@ def _add_label(task: ImportedTask, label: str, text: str) -> None:
             task.timeframe = value or None
         else:
             getattr(task, role).extend(split_bodies(text))
-
-
-def split_bodies(text: str) -> list[str]:
-    """ "A, B; C và D - E." -> ["A", "B", "C và D - E"]: split at "," and ";" outside brackets."""
-    out, depth, cur = [], 0, ""
-    for ch in text.strip():
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(depth - 1, 0)
-        if ch in ",;" and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur)
-    return [x.strip().rstrip(".").strip() for x in out if x.strip().rstrip(".").strip()]
 
 
 def _find_closing(plan: ImportedPlan) -> None:

@@ -15,6 +15,22 @@ from typing import Any
 from domain.messages import DomainError, where
 
 DIRECTIONS = ("at_least", "at_most", "reduce_by")
+# A task's labelled lines as people write them (lower case) -> the roles they fill.
+LABEL_ROLES: dict[str, tuple[str, ...]] = {
+    "cơ quan lãnh đạo": ("lead",),
+    "cơ quan chỉ đạo": ("lead",),
+    "cơ quan chủ trì": ("lead",),
+    "đơn vị chủ trì": ("lead",),
+    "cơ quan tham mưu": ("advisory",),
+    "cơ quan tham mưu, thực hiện": ("advisory", "executing"),
+    "cơ quan tham mưu, tổ chức thực hiện": ("advisory", "executing"),
+    "cơ quan thực hiện": ("executing",),
+    "đơn vị thực hiện": ("executing",),
+    "cơ quan phối hợp": ("cooperating",),
+    "đơn vị phối hợp": ("cooperating",),
+    "thời gian thực hiện": ("timeframe",),
+    "thời gian hoàn thành": ("timeframe",),
+}
 ROLLUPS = ("sum", "average", "latest", "share_met")
 TASK_ROLES = ("lead", "advisory", "executing", "cooperating")
 
@@ -49,17 +65,69 @@ class Task:
     cooperating: tuple[str, ...] = ()
     timeframe: str | None = None
     targets: tuple[str, ...] = ()
+    # The labelled lines as the author wrote them: (("Cơ quan chỉ đạo", "Đảng ủy"), ...).
+    # They are printed as written while they still say what the role lists say.
+    written: tuple[tuple[str, str], ...] = ()
+
+    def written_matches(self) -> bool:
+        """True when the written lines give exactly this task's bodies and time frame."""
+        if not self.written:
+            return False
+        roles: dict[str, list[str]] = {r: [] for r in TASK_ROLES}
+        timeframe = None
+        for label, text in self.written:
+            for role in LABEL_ROLES.get(label.lower(), ()):
+                if role == "timeframe":
+                    timeframe = text.strip().rstrip(".").strip() or None
+                else:
+                    roles[role].extend(split_bodies(text))
+        return timeframe == self.timeframe and all(tuple(roles[r]) == getattr(self, r) for r in TASK_ROLES)
+
+
+def split_bodies(text: str) -> list[str]:
+    """ "A, B; C và D - E." -> ["A", "B", "C và D - E"]: split at "," and ";" outside brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in text.strip():
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        if ch in ",;" and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return [x.strip().rstrip(".").strip() for x in out if x.strip().rstrip(".").strip()]
 
 
 @dataclass(frozen=True)
 class Section:
-    """A numbered part of the text: "I. Mục đích, yêu cầu", "1.", "1.1." ..."""
+    """A numbered part of the text: "I. Mục đích, yêu cầu", "1.", "1.1." ...
+
+    `number` is the numbering as written ("I-", "2.1.", "(3)"); None numbers it from its place.
+    `task` is the ref of the task whose labelled lines follow this part's text (imported plans);
+    `figures` are the targets its text states (already in the text, not printed again).
+    `targets` and `tasks` are printed after the paragraphs (plans written as structured data).
+    """
 
     title: str
     paragraphs: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
     subsections: tuple["Section", ...] = ()
+    number: str | None = None
+    task: str | None = None
+    figures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """An annexed form ("biểu mẫu"): title and table; the first `header_rows` rows are headers."""
+
+    title: str
+    rows: tuple[tuple[str, ...], ...]
+    header_rows: int = 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +175,9 @@ class PlanContent:
     recipients: tuple[Recipient, ...] = ()
     signer: Signer | None = None
     place: str | None = None
+    implements: tuple[str, ...] = ()  # number-symbols of the documents it implements ("13-ĐA/TU")
+    forms: tuple[Form, ...] = ()
+    loose_text: tuple[str, ...] = ()  # text of the source the importer could not place; not printed
 
     # --- rules read off the plan -------------------------------------------------------
     def target(self, target_id: str) -> Target:
@@ -161,7 +232,15 @@ class PlanContent:
                 targets=tuple(d.get("targets", ())),
                 tasks=tuple(d.get("tasks", ())),
                 subsections=tuple(section(s) for s in d.get("subsections", ())),
+                number=d.get("number"),
+                task=d.get("task"),
+                figures=tuple(d.get("figures", ())),
             )
+
+        def task(d: dict) -> Task:
+            fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()}
+            fields["written"] = tuple(tuple(pair) for pair in d.get("written", ()))
+            return Task(**fields)
 
         signer = data.get("signer")
         return PlanContent(
@@ -172,16 +251,17 @@ class PlanContent:
             sections=tuple(section(s) for s in data.get("sections", ())),
             closing=data.get("closing"),
             targets=tuple(Target(**t) for t in data.get("targets", ())),
-            tasks=tuple(
-                Task(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in t.items()})
-                for t in data.get("tasks", ())
-            ),
+            tasks=tuple(task(t) for t in data.get("tasks", ())),
             recipients=tuple(Recipient(**r) for r in data.get("recipients", ())),
             signer=Signer(
                 user=signer["user"], title=signer["title"],
                 capacity=tuple(signer.get("capacity", ())), name=signer.get("name", ""),
             ) if signer else None,
             place=data.get("place"),
+            implements=tuple(data.get("implements", ())),
+            forms=tuple(Form(title=f["title"], rows=tuple(tuple(r) for r in f["rows"]),
+                             header_rows=f.get("header_rows", 1)) for f in data.get("forms", ())),
+            loose_text=tuple(data.get("loose_text", ())),
         )
 
 
@@ -287,7 +367,16 @@ def _task(node: dict) -> Task:
         cooperating=_str_list(node, "cooperating"),
         timeframe=_opt_str(node, "timeframe"),
         targets=_str_list(node, "targets"),
+        written=tuple(_written(n) for n in _mapping_list(node, "written")),
     )
+
+
+def _written(node: dict) -> tuple[str, str]:
+    label = nfc(_req(node, "label"))
+    if label.lower() not in LABEL_ROLES:
+        raise DomainError("field_value", value=label, field="label", where=where(line_of(node, "label")),
+                          hint="một trong: " + "; ".join(LABEL_ROLES))
+    return label, nfc(str(node.get("text") or ""))
 
 
 def _section(node: dict) -> Section:
@@ -297,7 +386,23 @@ def _section(node: dict) -> Section:
         targets=_str_list(node, "targets"),
         tasks=_str_list(node, "tasks"),
         subsections=tuple(_section(s) for s in _mapping_list(node, "subsections")),
+        number=_opt_str(node, "number"),
+        task=_opt_str(node, "task"),
+        figures=_str_list(node, "figures"),
     )
+
+
+def _form(node: dict) -> Form:
+    rows = node.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, list) for r in rows):
+        raise DomainError("field_type", field="rows", where=where(line_of(node, "rows")),
+                          expected="một danh sách các hàng, mỗi hàng là một danh sách ô")
+    header_rows = node.get("header_rows", 1)
+    if not isinstance(header_rows, int) or not 0 <= header_rows <= len(rows):
+        raise DomainError("field_value", value=header_rows, field="header_rows",
+                          where=where(line_of(node, "header_rows")), hint=f"một số từ 0 đến {len(rows)}")
+    return Form(title=nfc(_req(node, "title")), header_rows=header_rows,
+                rows=tuple(tuple(nfc("" if c is None else str(c)) for c in r) for r in rows))
 
 
 def _recipient(node: Any) -> Recipient:
@@ -349,9 +454,12 @@ def parse_plan(data: Any, *, source: str = "tệp kế hoạch") -> PlanContent:
         for tid in section.targets:
             if tid not in target_ids:
                 raise DomainError("unknown_ref", ref=tid, where="", what="chỉ tiêu")
-        for ref in section.tasks:
+        for ref in section.tasks + ((section.task,) if section.task else ()):
             if ref not in task_refs:
                 raise DomainError("unknown_ref", ref=ref, where="", what="nhiệm vụ")
+        for tid in section.figures:
+            if tid not in target_ids:
+                raise DomainError("unknown_ref", ref=tid, where="", what="chỉ tiêu")
 
     return PlanContent(
         issuer=nfc(_req(data, "issuer")),
@@ -365,6 +473,9 @@ def parse_plan(data: Any, *, source: str = "tệp kế hoạch") -> PlanContent:
         recipients=tuple(_recipient(r) for r in raw_recipients),
         signer=_signer(signer_node),
         place=_opt_str(data, "place"),
+        implements=_str_list(data, "implements"),
+        forms=tuple(_form(n) for n in _mapping_list(data, "forms")),
+        loose_text=_str_list(data, "loose_text"),
     )
 
 
