@@ -69,7 +69,8 @@ def run_demo(out: Path, console: Console) -> dict:
             step(f"Ký ban hành và phát hành, người ký: {SIGNER} — luồng «issue-plan» → «distribute-plan»",
                  lifecycle.issue_plan_flow, plan, SIGNER)
         with step.progress("Gửi đề nghị báo cáo"):
-            step("Mở kỳ báo cáo quý hiện tại — luồng «open-reporting-period»",
+            step("Mở kỳ báo cáo quý hiện tại, ban hành công văn đề nghị báo cáo kèm biểu mẫu riêng từng đơn vị "
+                 "— luồng «open-reporting-period»",
                  lifecycle.open_reporting_period_flow, plan)
         for unit, user, file in REPORTS:
             data = _report(file)
@@ -178,12 +179,14 @@ def collect(plan_id: int, out: Path, mails: int) -> dict:
     with runtime.uow() as uow:
         plan = uow.plans.get(plan_id)
         docs = uow.documents.for_plan(plan_id)
+        copies = uow.document_copies.for_plan(plan_id)
         outbox = uow.outbox.for_plan(plan_id)
         return {
             "plan": plan_id,
             "state": STATE_NAMES[State(plan.state)],
             "number": docs[0].reference,
             "documents": [(d.reference, d.file_name, d.sha256) for d in docs],
+            "copies": [(c.recipient_id, c.file_name, c.sha256) for c in copies],
             "sent": {k: sum(1 for o in outbox if o.kind == k and o.status == "sent")
                      for k in ("distribution", "report_request", "reminder")},
             "failed": sum(1 for o in outbox if o.status == "failed"),
@@ -198,6 +201,9 @@ def print_summary(console: Console, s: dict) -> None:
     table.add_row("Kế hoạch", f"#{s['plan']} số {s['number']} — {s['state']}")
     for ref, name, digest in s["documents"]:
         table.add_row("Văn bản", f"{ref}: documents/{name}\nSHA-256 {digest}")
+    if s["copies"]:
+        table.add_row("Bản gửi từng đơn vị", f"{len(s['copies'])} bản công văn kèm biểu mẫu báo cáo riêng "
+                                             f"(documents/… - <mã đơn vị>.docx)")
     table.add_row("Thư đã gửi", f"phát hành {s['sent']['distribution']}, đề nghị báo cáo "
                                 f"{s['sent']['report_request']}, nhắc {s['sent']['reminder']}; lỗi {s['failed']}")
     table.add_row("Máy chủ thư nhận", f"{s['received_by_server']} thư (mail/*.eml)")

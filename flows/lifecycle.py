@@ -43,13 +43,13 @@ def queue_distribution(plan_id: int, actor: str) -> int:
 
 @task
 def open_period(plan_id: int, period_key: str | None, actor: str) -> int:
-    """Open the reporting period and queue each executing unit's request."""
+    """Open the reporting period, issue the request for reports and queue each unit's copy with its form."""
     days = runtime.settings().report_deadline_days
     period = (parse_period_key(period_key, deadline_days=days) if period_key
               else quarter_containing(runtime.now().date(), deadline_days=days))
     with runtime.uow() as uow:
         return reporting.open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=runtime.now(),
-                                     id_domain=runtime.settings().message_id_domain)
+                                     id_domain=runtime.settings().message_id_domain, render=runtime.render_docx)
 
 
 @task
@@ -87,9 +87,9 @@ def pending_messages(plan_id: int | None) -> list[int]:
 # --- tasks: one I/O each ---------------------------------------------------------------------
 @task(**IO_RETRIES)
 def write_documents(plan_id: int) -> int:
-    """Write the plan's issued documents to the archive folder (idempotent)."""
+    """Write the plan's issued documents and each recipient's copy to the archive folder (idempotent)."""
     with runtime.uow() as uow:
-        items = plans.issued_files(uow=uow, plan_id=plan_id)
+        items = plans.issued_files(uow=uow, plan_id=plan_id) + reporting.issued_copies(uow=uow, plan_id=plan_id)
     return len(runtime.write_documents(items))
 
 
@@ -154,8 +154,9 @@ def distribute_plan_flow(plan_id: int, actor: str = "system") -> dict:
 
 @flow(name="open-reporting-period")
 def open_reporting_period_flow(plan_id: int, period_key: str | None = None, actor: str = "system") -> dict:
-    """Open a quarterly reporting period and send each executing unit its request."""
+    """Open a quarterly reporting period, archive the request for reports and send each unit its copy."""
     open_period(plan_id, period_key, actor)
+    write_documents(plan_id)
     return deliver_mail(plan_id)
 
 

@@ -1,5 +1,6 @@
 """Slow: the demo's flows run for real under Prefect; the .docx and .eml they produce are checked."""
 import email
+import hashlib
 from email import policy
 
 import pytest
@@ -36,7 +37,8 @@ def test_the_demo_issues_the_plan_with_the_first_number_of_the_year_and_a_review
     out, summary = demo
     assert summary["number"].startswith("01/KH-UBND")
     refs = [ref for ref, _, _ in summary["documents"]]
-    assert refs[1].endswith("/BC-UBND")
+    assert refs[1] == "02/UBND"  # the công văn asking for the reports
+    assert refs[2].endswith("/BC-UBND")
     assert summary["reports"] == 3
     assert (out / "kehoach.db").is_file()
 
@@ -44,7 +46,7 @@ def test_the_demo_issues_the_plan_with_the_first_number_of_the_year_and_a_review
 def test_every_document_the_demo_produced_passes_the_official_format_check(demo):
     out, _ = demo
     files = sorted((out / "documents").glob("*.docx"))
-    assert len(files) == 2
+    assert len(files) == len(summary_files(demo)) == 3 + 6  # plan, request, review; six units' copies
     for path in files:
         assert format_faults(path, "state") == {}, path.name
 
@@ -79,4 +81,24 @@ def test_the_distributed_plan_arrives_as_a_vietnamese_named_docx_attachment(demo
 def test_the_audit_trail_of_the_demo_verifies_and_names_every_issued_file(demo):
     _, summary = demo
     assert summary["audit"].startswith("Chuỗi nhật ký toàn vẹn")
-    assert f"{len(summary['documents'])} tệp đã ban hành khớp SHA-256" in summary["audit"]
+    assert f"{len(summary_files(demo))} tệp đã ban hành khớp SHA-256" in summary["audit"]
+
+
+def test_each_unit_receives_the_request_with_its_own_copy_of_the_letter_and_form(demo):
+    out, summary = demo
+    copies = {name: digest for _, name, digest in summary["copies"]}
+    received = 0
+    for path in sorted((out / "mail").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if msg["Subject"].startswith("Đề nghị báo cáo"):
+            (attachment,) = list(msg.iter_attachments())
+            name = attachment.get_filename()
+            assert hashlib.sha256(attachment.get_content()).hexdigest() == copies.pop(name)
+            assert (out / "documents" / name).read_bytes() == attachment.get_content()
+            received += 1
+    assert received == summary["sent"]["report_request"] == 6 and copies == {}
+
+
+def summary_files(demo) -> list[str]:
+    _, summary = demo
+    return [name for _, name, _ in summary["documents"]] + [name for _, name, _ in summary["copies"]]

@@ -72,9 +72,10 @@ def distributed_plan(uow_factory, data, now, render=fake_render) -> int:
     return plan_id
 
 
-def open_q4(uow_factory, plan_id, now, actor="system") -> int:
+def open_q4(uow_factory, plan_id, now, actor="system", render=fake_render) -> int:
     with uow_factory() as uow:
-        return reporting.open_period(uow=uow, plan_id=plan_id, period=Q4, actor=actor, now=now, id_domain=ID_DOMAIN)
+        return reporting.open_period(uow=uow, plan_id=plan_id, period=Q4, actor=actor, now=now, id_domain=ID_DOMAIN,
+                                     render=render)
 
 
 def submit(uow_factory, plan_id, unit, figures, actor, now, note=None):
@@ -513,7 +514,8 @@ def test_the_review_is_a_report_numbered_from_the_same_register_with_the_rollup_
     ids = whole_lifecycle(org, plan_data, now, render=render_docx)
     plan_doc, review_doc = document(org, ids["plan_doc"]), document(org, ids["review_doc"])
     assert plan_doc.reference == "01/KH-UBND"
-    assert (review_doc.doc_type, review_doc.reference, review_doc.kind) == ("BÁO CÁO", "02/BC-UBND", "review")
+    # 02/UBND is the công văn that asked for the reports: one register per body per year
+    assert (review_doc.doc_type, review_doc.reference, review_doc.kind) == ("BÁO CÁO", "03/BC-UBND", "review")
     assert review_doc.sha256 == hashlib.sha256(review_doc.content).hexdigest()
     assert review_doc.subject.startswith("Sơ kết Quý IV/2026 thực hiện Kế hoạch số 01/KH-UBND ngày 23/11/2026")
     docx = Document(io.BytesIO(review_doc.content))
@@ -525,15 +527,18 @@ def test_the_review_is_a_report_numbered_from_the_same_register_with_the_rollup_
     by_stt = {r[0]: [c.replace(" %", "%") for c in r] for r in rows[1:]}
     assert by_stt["3"][3:] == ["97,75%", "2/2", "Đạt"]  # CT3: average of 100 and 95,5
     assert by_stt["5"][3:] == ["56%", "1/2", "Đạt"]  # CT5: latest, only VHXH reported
-    assert "Số: 02/BC-UBND" in docx_text(review_doc.content)
+    assert "Số: 03/BC-UBND" in docx_text(review_doc.content)
     assert state_of(org, ids["plan"]) == "distributed"
 
 
 # --- audit ---------------------------------------------------------------------------------------------
 
 def stored_files(uow_factory) -> dict[str, bytes]:
+    """Every issued file as the archive folder holds it: documents and each recipient's copy."""
     with uow_factory() as uow:
-        return {d.file_name: d.content for d in uow.documents.all()}
+        files = {d.file_name: d.content for d in uow.documents.all()}
+        files.update({c.file_name: c.content for c in uow.document_copies.all()})
+        return files
 
 
 def verify(uow_factory, read_file):
@@ -547,7 +552,8 @@ def test_the_audit_trail_verifies_after_a_whole_lifecycle(org, plan_data, now):
     verdict = verify(org, files.get)
     assert verdict.ok, verdict.message
     assert counts(org)[1] > 10
-    assert f"{counts(org)[1]} sự kiện" in verdict.message and "2 tệp" in verdict.message
+    # the plan, the request for reports, its six units' copies and the review
+    assert f"{counts(org)[1]} sự kiện" in verdict.message and "9 tệp" in verdict.message
 
 
 def test_an_audit_row_altered_behind_kehoachs_back_breaks_the_chain_at_that_event(org, plan_data, db_url, now):
@@ -579,7 +585,7 @@ def test_an_issued_file_altered_on_disk_is_named_by_the_check(org, plan_data, no
     altered = document(org, ids["review_doc"]).file_name
     verdict = verify(org, lambda name: b"altered" + files[name] if name == altered else files.get(name))
     assert not verdict.ok
-    assert altered in verdict.message and "02/BC-UBND" in verdict.message
+    assert altered in verdict.message and "03/BC-UBND" in verdict.message
 
 
 def test_a_missing_issued_file_is_named_by_the_check(org, plan_data, now):

@@ -74,6 +74,7 @@ class SqlUnitOfWork:
         self.plans = Plans(self.session)
         self.register = Register(self.session)
         self.documents = Documents(self.session)
+        self.document_copies = DocumentCopies(self.session)
         self.periods = Periods(self.session)
         self.reports = Reports(self.session)
         self.outbox = Outbox(self.session)
@@ -187,6 +188,37 @@ class Documents(_Repo):
 
     def all(self) -> list[orm.DocumentRow]:
         return list(self.session.exec(select(orm.DocumentRow).order_by(orm.DocumentRow.id)))
+
+    def with_sha256(self, digest: str) -> list[orm.DocumentRow]:
+        q = select(orm.DocumentRow).where(orm.DocumentRow.sha256 == digest).order_by(orm.DocumentRow.id)
+        return list(self.session.exec(q))
+
+
+class DocumentCopies(_Repo):
+    """Each recipient's copy of an issued document (the same number, its own annexes)."""
+
+    def add(self, **fields: Any) -> orm.DocumentCopyRow:
+        row = orm.DocumentCopyRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, document_id: int, recipient_id: str) -> orm.DocumentCopyRow | None:
+        q = select(orm.DocumentCopyRow).where(orm.DocumentCopyRow.document_id == document_id,
+                                              orm.DocumentCopyRow.recipient_id == recipient_id)
+        return self.session.exec(q).first()
+
+    def for_plan(self, plan_id: int) -> list[orm.DocumentCopyRow]:
+        q = (select(orm.DocumentCopyRow).join(orm.DocumentRow, orm.DocumentRow.id == orm.DocumentCopyRow.document_id)
+             .where(orm.DocumentRow.plan_id == plan_id).order_by(orm.DocumentCopyRow.id))
+        return list(self.session.exec(q))
+
+    def with_sha256(self, digest: str) -> list[orm.DocumentCopyRow]:
+        q = select(orm.DocumentCopyRow).where(orm.DocumentCopyRow.sha256 == digest).order_by(orm.DocumentCopyRow.id)
+        return list(self.session.exec(q))
+
+    def all(self) -> list[orm.DocumentCopyRow]:
+        return list(self.session.exec(select(orm.DocumentCopyRow).order_by(orm.DocumentCopyRow.id)))
 
 
 class Periods(_Repo):

@@ -67,7 +67,7 @@ class DocumentRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("body_id", "series", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    kind: str  # plan | review
+    kind: str  # plan | review | close | report_request
     doc_type: str
     body_id: str = Field(foreign_key="body.id")
     series: str
@@ -79,6 +79,21 @@ class DocumentRow(SQLModel, table=True):
     signer_id: str
     file_name: str
     sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+
+
+class DocumentCopyRow(SQLModel, table=True):
+    """One recipient's copy of an issued document: the same number, with that recipient's own
+    annexes (e.g. a unit's report form under the request for reports); hashed, never updated."""
+
+    __tablename__ = "document_copy"
+    __table_args__ = (UniqueConstraint("document_id", "recipient_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    recipient_id: str = Field(foreign_key="body.id")
+    file_name: str
+    sha256: str = Field(index=True)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
 

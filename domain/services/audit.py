@@ -26,13 +26,24 @@ def verify(*, uow, read_file: Callable[[str], bytes | None]) -> Verdict:
     if broken:
         event, why = broken
         return Verdict(False, message("audit_broken_event", id=event.id, action=event.action, why=why))
-    registered = {e.data["document_id"]: e.data["sha256"] for e in events if e.action == "register"}
+    registers = [e for e in events if e.action == "register"]
+    registered = {e.data["document_id"]: e.data["sha256"] for e in registers}
     documents = uow.documents.all()
     for doc in documents:
         why = _document_fault(doc, registered.get(doc.id), read_file(doc.file_name))
         if why:
             return Verdict(False, message("audit_broken_file", file=doc.file_name, number=doc.reference, why=why))
-    return Verdict(True, message("audit_ok", events=len(events), files=len(documents)))
+    # each recipient's copy of a document (a unit's copy of the request for reports, with its form)
+    copies_registered = {(e.data["document_id"], c["recipient"]): c["sha256"]
+                         for e in registers for c in e.data.get("copies", ())}
+    copies = uow.document_copies.all()
+    for copy in copies:
+        why = _document_fault(copy, copies_registered.get((copy.document_id, copy.recipient_id)),
+                              read_file(copy.file_name))
+        if why:
+            number = uow.documents.get(copy.document_id).reference
+            return Verdict(False, message("audit_broken_file", file=copy.file_name, number=number, why=why))
+    return Verdict(True, message("audit_ok", events=len(events), files=len(documents) + len(copies)))
 
 
 def _document_fault(doc, on_record: str | None, on_disk: bytes | None) -> str | None:

@@ -63,8 +63,27 @@ def compose(*, uow, outbox_id: int) -> OutgoingMail | None:
         attachments = (Attachment(document.file_name, document.content),)
     else:
         context.update(period_context(uow, plan, content, row.recipient_id, row.period_key))
+    if row.kind == "report_request":
+        letter = unit_letter(uow, row)
+        if letter is not None:
+            sent, copy = letter
+            context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
+                           letter_file=copy.file_name)
+            attachments = (Attachment(copy.file_name, copy.content),)
     return OutgoingMail(kind=row.kind, to_email=row.email, to_name=recipient.name,
                         message_id=row.message_id, context=context, attachments=attachments)
+
+
+def unit_letter(uow, row):
+    """(the công văn, the recipient's copy of it) an outbox row sends; None if it sends no copy.
+
+    The row names the document and the recipient, and the copy is stored once with its bytes, so a
+    resend after a crash attaches exactly the file first sent (and recorded in the audit trail).
+    """
+    if row.document_id is None:
+        return None
+    copy = uow.document_copies.get(row.document_id, row.recipient_id)
+    return None if copy is None else (uow.documents.get(row.document_id), copy)
 
 
 def base_context(uow, plan, content: PlanContent, document, recipient_name: str) -> dict[str, Any]:

@@ -6,6 +6,9 @@ from functools import partial
 from typing import Any
 
 from domain.messages import DomainError
+from domain.model import numbering
+from domain.model.audit import sha256
+from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
 from domain.model.reporting import Period, roll_up
 from domain.model.review import review_document, review_title
@@ -14,8 +17,13 @@ from domain.services.plans import Renderer, document_facts, issue_document
 from domain.services.workflow import apply, get_plan, record
 
 
-def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str) -> int:
-    """Open a reporting period and queue each executing unit's report request; returns how many."""
+def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
+                render: Renderer) -> int:
+    """Open a reporting period, issue the request for reports and queue each unit's copy; returns how many.
+
+    One transaction: the period, the công văn's register number and file, every unit's copy (the
+    letter with that unit's report form annexed), the audit events and the outbox rows.
+    """
     plan = get_plan(uow, plan_id)
     existing = uow.periods.get(plan.id, period.key)
     if existing is not None:
@@ -26,15 +34,61 @@ def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime,
                 "deadline": period.deadline.isoformat()})
     uow.periods.add(plan_id=plan.id, key=period.key, label=period.label, start=period.start, end=period.end,
                     deadline=period.deadline, opened_at=now)
-    queued = _queue_units(uow, plan, content.executing_units(), "report_request", period.key, now, id_domain)
+    letter, copies = _issue_request(uow, plan, content, period, actor, now, render)
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
+           data={**document_facts(letter), "period": period.key,
+                 "copies": [{"recipient": c.recipient_id, "file_name": c.file_name, "sha256": c.sha256}
+                            for c in copies]})
+    queued = _queue_units(uow, plan, content.executing_units(), "report_request", period.key, now, id_domain,
+                          document_id=letter.id)
     uow.commit()
     return queued
 
 
-def _queue_units(uow, plan, units, kind: str, period_key: str, now: datetime, id_domain: str) -> int:
+def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, now: datetime, render: Renderer):
+    """Number and store the công văn, then one copy per executing unit with its own form annexed."""
+    plan_doc = uow.documents.get(plan.document_id)
+    facts = dict(plan_reference=plan_doc.reference, plan_issued_on=plan_doc.issued_on, period=period, plan_id=plan.id)
+    letter = issue_document(uow=uow, plan_id=plan.id, kind="report_request", content=content, actor=actor, now=now,
+                            render=render, build=partial(request_letter, **facts), doc_type=numbering.LETTER,
+                            subject=request_subject(plan_doc.reference, period),
+                            signer=content.signer.user if content.signer else actor)
+    issuer = uow.bodies.get(content.issuer)
+    names = {b.id: b.name for b in uow.bodies.all()}
+    official = request_letter(content=content, issuer=issuer, names=names, number=letter.number,
+                              issued_on=letter.issued_on, **facts)
+    copies = []
+    for unit in content.executing_units():
+        doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
+                        issued_on=letter.issued_on, period=period)
+        data = render(doc)
+        copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
+                                              file_name=doc.file_stem + ".docx", sha256=sha256(data), content=data,
+                                              created_at=now))
+    return letter, copies
+
+
+def _queue_units(uow, plan, units, kind: str, period_key: str, now: datetime, id_domain: str,
+                 document_id: int | None = None) -> int:
     bodies = [uow.bodies.get(u) for u in units]
     return sum(queue(uow, plan=plan, recipient=b, kind=kind, now=now, id_domain=id_domain, period_key=period_key,
-                     document_id=plan.document_id) for b in bodies if b and b.email)
+                     document_id=document_id or plan.document_id) for b in bodies if b and b.email)
+
+
+def issued_copies(*, uow, plan_id: int) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every recipient's copy of the plan's issued documents."""
+    return [(c.file_name, c.content) for c in uow.document_copies.for_plan(plan_id)]
+
+
+def find_issued(*, uow, digest: str) -> list[dict[str, Any]]:
+    """Every issued file, document or recipient's copy, whose SHA-256 is `digest`."""
+    found = [{"reference": d.reference, "issued_on": d.issued_on, "file_name": d.file_name, "kind": d.kind,
+              "plan_id": d.plan_id, "recipient": None} for d in uow.documents.with_sha256(digest)]
+    for c in uow.document_copies.with_sha256(digest):
+        d = uow.documents.get(c.document_id)
+        found.append({"reference": d.reference, "issued_on": d.issued_on, "file_name": c.file_name, "kind": d.kind,
+                      "plan_id": d.plan_id, "recipient": c.recipient_id})
+    return found
 
 
 def _open_period(uow, plan, period_key: str | None):
