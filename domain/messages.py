@@ -22,6 +22,36 @@ MESSAGES: dict[str, str] = {
     "duplicate_id": "Mã «{id}» bị trùng{where}. Mỗi {what} phải có một mã riêng.",
     "unknown_ref": "«{ref}»{where} không phải là {what} đã khai báo. Hãy khai báo trước hoặc sửa lại mã.",
     "at_line": " (dòng {line})",
+    # importing drafts
+    "unknown_encoding": (
+        "Không đọc được bảng mã của tệp: không phải Unicode (UTF-8, UTF-16), TCVN3 hay Windows-1258. "
+        "Hãy mở tệp trong Word và lưu lại dưới dạng .docx hoặc văn bản Unicode (UTF-8)."
+    ),
+    "mixed_encoding": (
+        "Tệp có {share} số từ gõ bằng bảng mã TCVN3 (.VnTime) lẫn với chữ Unicode, nên không chuyển đổi được "
+        "chính xác. Hãy chuyển toàn bộ văn bản sang Unicode (ví dụ bằng Unikey, chức năng chuyển mã) rồi nhập lại."
+    ),
+    "import_format": "Chỉ nhập được tệp .docx hoặc .txt; tệp {file} có đuôi «{suffix}». Hãy lưu lại từ Word dưới dạng .docx.",
+    "import_unreadable": "Không mở được tệp Word {file}: {problem}. Hãy mở tệp bằng Word, lưu lại dưới dạng .docx rồi nhập lại.",
+    "import_empty": "Tệp {file} không có nội dung để nhập.",
+    "import_no_sections": (
+        "Không tìm thấy phần nào đánh số La Mã (I., II., ...) trong tệp {file}, nên chưa tạo được dự thảo. "
+        "Hãy đánh số các phần của kế hoạch (I. Mục đích, yêu cầu; II. Nội dung; ...) rồi nhập lại."
+    ),
+    "import_needs_actor": "Để lưu dự thảo cần biết người soạn: thêm --as TÊN_ĐĂNG_NHẬP (hoặc --json để chỉ xem).",
+    "import_converted_tcvn3": "Văn bản gõ bằng bảng mã TCVN3 (.VnTime) đã được chuyển sang Unicode; hãy soát lại chữ.",
+    "import_loose": "{count} đoạn không xếp được vào kế hoạch, được giữ nguyên dưới dạng văn bản tự do:",
+    "import_regime_mismatch": (
+        "Văn bản nhập vào là {found}, nhưng {body} ban hành theo thể thức {expected}. "
+        "Hãy chọn đúng cơ quan ban hành bằng --issuer."
+    ),
+    "import_needs_issuer": (
+        "Chưa xác định được cơ quan ban hành{found}. Hãy chỉ rõ bằng --issuer MÃ_CƠ_QUAN (một trong: {bodies})."
+    ),
+    "import_needs_signer": (
+        "Chưa xác định được người ký{found}. Hãy chỉ rõ bằng --signer TÊN_ĐĂNG_NHẬP (người có vai trò ký ban hành "
+        "của {body}: {users})."
+    ),
     # organisation
     "unknown_body": "Không có cơ quan, đơn vị mã «{body}». Hãy nạp tổ chức (kehoach org load) hoặc sửa lại mã.",
     "unknown_user": "Không có người dùng «{user}». Hãy kiểm tra tên đăng nhập trong tệp tổ chức.",

@@ -71,6 +71,86 @@ def plan_create(file: Path, actor: str = AS) -> None:
     console.print(f"Đã tạo dự thảo kế hoạch #{plan_id}.")
 
 
+@plan_app.command("import")
+def plan_import(
+    file: Path,
+    as_json: bool = typer.Option(False, "--json", help="Chỉ in những gì đọc được (JSON), không lưu."),
+    actor: Optional[str] = typer.Option(None, "--as", help="Tên đăng nhập của người soạn (bắt buộc khi lưu)."),
+    issuer: Optional[str] = typer.Option(None, "--issuer", help="Mã cơ quan ban hành, nếu văn bản không ghi rõ."),
+    signer: Optional[str] = typer.Option(None, "--signer", help="Tên đăng nhập người ký, nếu không tự nhận ra."),
+    yaml_out: Optional[Path] = typer.Option(None, "--yaml", help="Ghi thêm bản cấu trúc (YAML) để sửa rồi «plan update»."),
+) -> None:
+    """Nhập dự thảo kế hoạch từ tệp Word (.docx) hoặc văn bản (.txt)."""
+    import json
+
+    from domain.adapters.docx_read import read_source
+    from domain.model.importer import read_plan
+
+    def read():
+        items, notes = read_source(file)
+        imported = read_plan(items)
+        imported.notes.extend(notes)
+        return imported
+
+    if as_json:
+        try:
+            imported = read()
+        except DomainError as exc:
+            Console(stderr=True).print(f"[bold red]Lỗi:[/] {exc}")
+            raise typer.Exit(1) from None
+        sys.stdout.write(json.dumps(imported.summary(), ensure_ascii=False, indent=2) + "\n")
+        return
+    if not actor:
+        console.print(f"[bold red]Lỗi:[/] {message('import_needs_actor')}")
+        raise typer.Exit(2)
+    from domain.services import plans
+
+    def go():
+        imported = read()
+        _show_import(imported)
+        with runtime.uow() as uow:
+            plan_id = plans.import_plan(uow=uow, imported=imported, source=str(file), actor=actor,
+                                        now=runtime.now(), issuer=issuer, signer=signer)
+        if yaml_out:
+            from domain.adapters.yaml_source import dump_yaml
+
+            with runtime.uow() as uow:
+                dump_yaml(yaml_out, plans.get_plan_source(uow=uow, plan_id=plan_id))
+        return plan_id
+
+    plan_id = run(go)
+    console.print(f"Đã tạo dự thảo kế hoạch #{plan_id} từ {file}."
+                  + (f" Bản cấu trúc để sửa: {yaml_out} (sửa xong: kehoach plan update {plan_id} {yaml_out})."
+                     if yaml_out else ""))
+
+
+def _show_import(imported) -> None:
+    """What the importer understood, and what it kept only as text."""
+    s = imported.summary()
+    table = Table(title="Những gì đã đọc được", show_header=False)
+    for key, label in (("doc_type", "Loại văn bản"), ("regime", "Thể thức"), ("issuer", "Cơ quan ban hành"),
+                       ("number", "Số"), ("symbol", "Ký hiệu"), ("place", "Địa danh"), ("date", "Ngày"),
+                       ("title", "Trích yếu")):
+        value = {"party": "Đảng", "state": "Nhà nước"}.get(s[key], s[key]) if key == "regime" else s[key]
+        table.add_row(label, str(value) if value is not None else "[dim](văn bản không ghi)[/]")
+    table.add_row("Thực hiện văn bản", ", ".join(s["implements"]) or "[dim](không có)[/]")
+    table.add_row("Các phần", str(len(s["sections"])))
+    table.add_row("Chỉ tiêu có số liệu", str(len(s["targets"])))
+    table.add_row("Nhiệm vụ có phân công", str(len(s["tasks"])))
+    table.add_row("Nơi nhận", str(len(s["recipients"])))
+    signer = s["signer"] or {}
+    table.add_row("Người ký", " ".join(x for x in (signer.get("authority"), signer.get("title"),
+                                                   signer.get("name")) if x) or "[dim](không có)[/]")
+    table.add_row("Biểu mẫu kèm theo", str(len(s["forms"])))
+    console.print(table)
+    if "tcvn3" in imported.notes:
+        console.print(message("import_converted_tcvn3"))
+    if imported.loose:
+        console.print(message("import_loose", count=len(imported.loose)))
+        for line in imported.loose:
+            console.print(f"  [dim]{line}[/]")
+
+
 @plan_app.command("update")
 def plan_update(plan: int, file: Path, actor: str = AS) -> None:
     """Thay nội dung dự thảo (khi còn là dự thảo hoặc bị trả lại)."""

@@ -54,3 +54,9 @@ def parse_yaml(text: str, *, source: str) -> Any:
                           problem=exc.problem or str(exc)) from None
     except yaml.YAMLError as exc:
         raise DomainError("yaml_syntax", file=source, line="?", problem=str(exc)) from None
+
+
+def dump_yaml(path: str | Path, data: Any) -> None:
+    """Write `data` as readable YAML (Vietnamese letters as they are, keys in their order)."""
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120, default_flow_style=False)
+    Path(path).write_text(text, encoding="utf-8")

@@ -5,12 +5,13 @@ functions here build it from a plan or a review, purely. Same data, same documen
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from domain.model import numbering
 from domain.model.org import Body
-from domain.model.plan import PlanContent, Section, walk_sections
+from domain.model.plan import Form, PlanContent, Section, walk_sections
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
@@ -122,6 +123,9 @@ def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...
     blocks: list[Block] = []
     target_no = 0
     for path, section in walk_sections(content):
+        if section.number is not None:
+            blocks.extend(_written_section(content, section, len(path), names))
+            continue
         kind = "heading1" if len(path) == 1 else ("heading2" if len(path) == 2 else "heading3")
         title = section.title.upper() if len(path) == 1 else section.title
         blocks.append(Block(kind, f"{_number(path)} {title}"))
@@ -141,6 +145,21 @@ def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...
     return tuple(blocks)
 
 
+def _written_section(content: PlanContent, section: Section, depth: int, names: dict[str, str]) -> list[Block]:
+    """A part numbered as its author wrote it: heading or numbered paragraph, text, task lines."""
+    text = f"{section.number} {section.title}".strip()
+    if depth == 1:
+        kind = "heading1"
+    elif not section.number[:1].isdigit() or len(section.title) > 100 or ". " in section.title.rstrip("."):
+        kind = "paragraph"  # "(1) ...", "a) ...", or a whole sentence that is numbered
+    else:
+        kind = "heading2" if depth == 2 else "heading3"
+    blocks = [Block(kind, text), *_paragraphs(section)]
+    if section.task:
+        blocks.extend(_task_lines(content.task(section.task), names))
+    return blocks
+
+
 def _paragraphs(section: Section) -> list[Block]:
     """A paragraph written "- ..." is a list item."""
     return [Block("item", p[2:]) if p.startswith("- ") else Block("paragraph", p) for p in section.paragraphs]
@@ -151,6 +170,8 @@ def _names(ids: tuple[str, ...], names: dict[str, str]) -> str:
 
 
 def _task_lines(task, names: dict[str, str]) -> list[Block]:
+    if task.written_matches(names):
+        return [Block("label", text, label=f"{label}: ") for label, text in task.written]
     lines = []
     for attr, label in (("lead", "Cơ quan lãnh đạo"), ("advisory", "Cơ quan tham mưu"),
                         ("executing", "Cơ quan thực hiện"), ("cooperating", "Cơ quan phối hợp")):
@@ -185,7 +206,16 @@ def plan_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
         signer_title=signer.title if signer else "",
         signer_name=signer.name if signer else "",
         file_stem=file_stem(content.doc_type, number, issuer, issued_on, content.title),
+        annexes=tuple(_annex(i, form) for i, form in enumerate(content.forms, 1)),
     )
+
+
+def _annex(index: int, form: Form) -> Annex:
+    """ "Biểu mẫu số 01 KẾT QUẢ ..." -> heading "Biểu mẫu số 01", title "KẾT QUẢ ..."."""
+    m = re.match(r"^((?:Biểu mẫu|BIỂU MẪU|Mẫu|Phụ lục|PHỤ LỤC)(?:\s+số)?(?:\s+[\dIVX]+[a-z]?)?)\s*[:.\-–]?\s*(.*)$",
+                 form.title)
+    heading, title = (m.group(1), m.group(2)) if m else (f"Biểu mẫu số {index:02d}", form.title)
+    return Annex(heading=heading, title=title, rows=form.rows, header_rows=form.header_rows)
 
 
 def file_stem(doc_type: str, number: int | None, issuer: Body, issued_on: date | None, title: str) -> str:

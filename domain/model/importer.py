@@ -855,3 +855,62 @@ def _find_regime(plan: ImportedPlan) -> None:
             elif re.search(r"(?:ủy|uỷ)\b", subject) or _PARTY_BODY.search(subject):
                 plan.regime = "party"
             return
+
+
+# --- from what was read to a draft plan -------------------------------------------------------
+
+def plan_source(plan: ImportedPlan, *, issuer: str, signer: str, body_ids: dict[str, str]) -> dict[str, Any]:
+    """The structured plan source (the shape of examples/plan.yaml) of an imported plan.
+
+    `body_ids` maps a body's name, abbreviation or id (case-folded) to its id: a body named in
+    a task that the organisation knows becomes that body; any other stays as written.
+    """
+
+    def body(name: str) -> str:
+        return body_ids.get(name.casefold(), name)
+
+    def section(s: ImportedSection) -> dict[str, Any]:
+        out: dict[str, Any] = {"number": s.number, "title": s.title, "paragraphs": list(s.paragraphs)}
+        if s.task:
+            out["task"] = s.task
+        if s.targets:
+            out["figures"] = list(s.targets)
+        if s.subsections:
+            out["subsections"] = [section(x) for x in s.subsections]
+        return out
+
+    capacity = list(plan.signer_capacity)
+    return {
+        "issuer": issuer,
+        "doc_type": plan.doc_type or "KẾ HOẠCH",
+        "title": plan.title or "",
+        "place": plan.place,
+        "implements": list(plan.implements),
+        "preamble": list(plan.preamble),
+        "sections": [section(s) for s in plan.sections],
+        "closing": plan.closing,
+        "targets": [{"id": t.id, "text": t.text, "value": t.value, "unit": t.unit,
+                     "direction": "at_least", "rollup": "average" if t.unit == "%" else "sum"}
+                    for t in plan.targets],
+        "tasks": [{"ref": t.ref, "text": t.text, "lead": [body(b) for b in t.lead],
+                   "advisory": [body(b) for b in t.advisory], "executing": [body(b) for b in t.executing],
+                   "cooperating": [body(b) for b in t.cooperating], "timeframe": t.timeframe,
+                   "targets": list(t.targets),
+                   "written": [{"label": label, "text": text} for label, text in t.written]}
+                  for t in plan.tasks],
+        "recipients": list(plan.recipients),
+        "signer": {"user": signer, "title": plan.signer_title or "", "capacity": capacity},
+        "forms": [{"title": f.title, "rows": [list(r) for r in f.rows], "header_rows": f.header_rows}
+                  for f in plan.forms],
+        "loose_text": list(plan.loose),
+    }
+
+
+def unmatched_bodies(plan: ImportedPlan, body_ids: dict[str, str]) -> list[str]:
+    """Bodies named in the tasks that are not bodies of the organisation (kept as written)."""
+    seen: dict[str, None] = {}
+    for t in plan.tasks:
+        for name in t.lead + t.advisory + t.executing + t.cooperating:
+            if name.casefold() not in body_ids:
+                seen.setdefault(name, None)
+    return list(seen)

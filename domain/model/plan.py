@@ -69,8 +69,9 @@ class Task:
     # They are printed as written while they still say what the role lists say.
     written: tuple[tuple[str, str], ...] = ()
 
-    def written_matches(self) -> bool:
-        """True when the written lines give exactly this task's bodies and time frame."""
+    def written_matches(self, names: dict[str, str] | None = None) -> bool:
+        """True when the written lines give exactly this task's bodies (a body id also matches
+        its name in `names`) and time frame."""
         if not self.written:
             return False
         roles: dict[str, list[str]] = {r: [] for r in TASK_ROLES}
@@ -81,7 +82,13 @@ class Task:
                     timeframe = text.strip().rstrip(".").strip() or None
                 else:
                     roles[role].extend(split_bodies(text))
-        return timeframe == self.timeframe and all(tuple(roles[r]) == getattr(self, r) for r in TASK_ROLES)
+        names = names or {}
+
+        def same(written: list[str], ids: tuple[str, ...]) -> bool:
+            return len(written) == len(ids) and all(
+                w.casefold() in (i.casefold(), names.get(i, i).casefold()) for w, i in zip(written, ids))
+
+        return timeframe == self.timeframe and all(same(roles[r], getattr(self, r)) for r in TASK_ROLES)
 
 
 def split_bodies(text: str) -> list[str]:

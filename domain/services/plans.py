@@ -1,6 +1,8 @@
 """Plans from draft to issue: create, edit, the approval decisions, and the signing ("ký ban hành")."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
@@ -9,10 +11,12 @@ from domain.messages import DomainError
 from domain.model import numbering
 from domain.model.audit import canonical, sha256
 from domain.model.documents import OfficialDocument, plan_document
+from domain.model.importer import ImportedPlan, plan_source
 from domain.model.plan import PlanContent, Recipient, parse_plan
 from domain.model.workflow import STATE_NAMES, State
 from domain.services.workflow import apply, get_plan, record, require_user
 
+REGIME_NAMES = {"party": "văn bản của Đảng (HD 36-HD/VPTW)", "state": "văn bản hành chính (NĐ 30/2020/NĐ-CP)"}
 Renderer = Callable[[OfficialDocument], bytes]
 DECISIONS = ("submit", "approve", "return", "resubmit", "reject")
 
@@ -20,7 +24,9 @@ DECISIONS = ("submit", "approve", "return", "resubmit", "reject")
 def _resolve(uow, content: PlanContent) -> PlanContent:
     """Check every body and the signer exist; fill names the document prints."""
     for body_id in sorted(content.bodies_named()):
-        if uow.bodies.get(body_id) is None:
+        # a name with spaces is a body written out in words (kept as written, e.g. by the
+        # importer); a code must be a body of the organisation
+        if uow.bodies.get(body_id) is None and not re.search(r"\s", body_id):
             raise DomainError("unknown_body", body=body_id)
     signer_user = uow.users.get(content.signer.user)
     if signer_user is None:
@@ -47,6 +53,76 @@ def create_plan(*, uow, data: Any, source: str, actor: str, now: datetime) -> in
            data={"source": source, "title": content.title, "content_sha256": _content_hash(content)})
     uow.commit()
     return plan.id
+
+
+def import_plan(*, uow, imported: ImportedPlan, source: str, actor: str, now: datetime,
+                issuer: str | None = None, signer: str | None = None) -> int:
+    """A new draft plan from what the importer read out of a Word or text draft."""
+    require_user(uow, actor)
+    if not imported.sections:
+        raise DomainError("import_no_sections", file=source)
+    body = _import_issuer(uow, imported, actor, issuer)
+    if imported.regime and imported.regime != body.regime:
+        raise DomainError("import_regime_mismatch", body=body.name, found=REGIME_NAMES[imported.regime],
+                          expected=REGIME_NAMES[body.regime])
+    signer_id = _import_signer(uow, imported, body, signer)
+    body_ids: dict[str, str] = {}
+    for b in uow.bodies.all():
+        for key in (b.id, b.name, b.abbr):
+            if key:
+                body_ids.setdefault(key.casefold(), b.id)
+    data = plan_source(imported, issuer=body.id, signer=signer_id, body_ids=body_ids)
+    return create_plan(uow=uow, data=data, source=source, actor=actor, now=now)
+
+
+def get_plan_source(*, uow, plan_id: int) -> dict[str, Any]:
+    """The stored plan as an editable structured source, in the shape `plan create` reads."""
+    data = json.loads(json.dumps(PlanContent.from_dict(get_plan(uow, plan_id).content).to_dict()))
+    for task in data["tasks"]:
+        task["written"] = [{"label": label, "text": text} for label, text in task["written"]]
+    if data.get("signer"):
+        data["signer"].pop("name", None)
+    return _pruned(data)
+
+
+def _pruned(value: Any) -> Any:
+    """Without empty values, so the file shows only what the plan says."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v not in (None, [], {}, "") or k == "sections"}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
+def _import_issuer(uow, imported: ImportedPlan, actor: str, issuer: str | None):
+    """The body named with --issuer, else the one the header names, else the actor's only one."""
+    bodies = uow.bodies.all()
+    if issuer:
+        body = uow.bodies.get(issuer)
+        if body is None:
+            raise DomainError("unknown_body", body=issuer)
+        return body
+    header = (imported.issuer or "").casefold()
+    named = [b for b in bodies if header and (header == b.name.casefold() or header.endswith(" " + b.name.casefold()))]
+    drafting = [b for b in bodies if "drafter" in uow.users.roles(actor, b.id)]
+    for candidates in (named, drafting if not header else []):
+        if len(candidates) == 1:
+            return candidates[0]
+    raise DomainError("import_needs_issuer", found=f" («{imported.issuer}»)" if imported.issuer else "",
+                      bodies=", ".join(b.id for b in drafting or bodies) or "chưa có")
+
+
+def _import_signer(uow, imported: ImportedPlan, body, signer: str | None) -> str:
+    """The user named with --signer, else the issuer's signer whose name the signing block prints."""
+    signers = uow.users.with_role(body.id, "signer")
+    if signer:
+        return signer
+    name = (imported.signer_name or "").casefold()
+    matches = [u for u in signers if name and u.full_name.casefold() == name]
+    if len(matches) == 1:
+        return matches[0].id
+    raise DomainError("import_needs_signer", found=f" («{imported.signer_name}»)" if imported.signer_name else "",
+                      body=body.name, users=", ".join(u.id for u in signers) or "chưa có ai")
 
 
 def update_plan(*, uow, plan_id: int, data: Any, source: str, actor: str, now: datetime) -> int:

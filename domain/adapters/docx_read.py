@@ -1,0 +1,87 @@
+"""Read a plan's source file (.docx or .txt) into lines and tables for the importer.
+
+A .docx is read in body order: each paragraph gives its lines (line breaks and tabs kept,
+a blank line after it, as text exports write them); a layout table (the header or the
+signature block: at most two columns) is read cell by cell, left then right, row by row; any
+other table is kept as a `Table` (an annexed form). Text typed in the legacy .VnTime fonts
+(TCVN3) is converted. Text files are decoded by domain.model.legacy_text.decode_text.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph
+
+from domain.messages import DomainError
+from domain.model.importer import Table
+from domain.model.legacy_text import decode_text, looks_tcvn3, tcvn3_to_unicode
+
+
+def read_source(path: Path) -> tuple[list[str | Table], list[str]]:
+    """The document's items in reading order, and notes on conversions made (e.g. "tcvn3")."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DomainError("file_missing", file=path)
+    if suffix in (".txt", ".md", ".text"):
+        text, note = decode_text(path.read_bytes())
+        if not text.strip():
+            raise DomainError("import_empty", file=path)
+        return [text], [note] if note else []
+    if suffix != ".docx":
+        raise DomainError("import_format", file=path, suffix=suffix or "(không có)")
+    try:
+        document = Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DomainError("import_unreadable", file=path, problem=exc) from None
+    items = list(_items(document))
+    notes: list[str] = []
+    joined = "\n".join(i for i in items if isinstance(i, str))
+    if _uses_vn_fonts(document) or looks_tcvn3(joined):
+        items = [tcvn3_to_unicode(i) if isinstance(i, str) else
+                 Table(tuple(tuple(tcvn3_to_unicode(c) for c in r) for r in i.rows), i.header_rows) for i in items]
+        notes.append("tcvn3")
+    else:
+        decode_text(joined.encode("utf-8"))  # refuses a mix of TCVN3 and Unicode
+    if not any(isinstance(i, Table) or i.strip() for i in items):
+        raise DomainError("import_empty", file=path)
+    return items, notes
+
+
+def _items(document):
+    body = document.element.body
+    for child in body.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, document).text + "\n"
+        elif child.tag == qn("w:tbl"):
+            table = DocxTable(child, document)
+            rows = [tuple(_cell_text(c) for c in row.cells) for row in table.rows]
+            if rows and len(table.columns) <= 2 and not rows[0][0].strip().upper().startswith(("STT", "TT")):
+                for row in table.rows:
+                    for cell in _unique_cells(row.cells):
+                        yield "\n".join(p.text for p in cell.paragraphs) + "\n"
+            else:
+                yield Table(tuple(rows))
+
+
+def _unique_cells(cells):
+    seen = set()
+    for cell in cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            yield cell
+
+
+def _cell_text(cell) -> str:
+    return " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
+
+
+def _uses_vn_fonts(document) -> bool:
+    """A run or style set in a TCVN3 font (.VnTime, .VnTimeH, .VnArial ...)."""
+    for element in document.element.body.iter(qn("w:rFonts")):
+        if (element.get(qn("w:ascii")) or "").startswith(".Vn"):
+            return True
+    return False
