@@ -186,3 +186,47 @@ def test_tcvn3_text_is_recognised_and_converted_with_capitals_kept():
     assert looks_tcvn3(legacy)
     assert tcvn3_to_unicode(legacy) == "KẾ HOẠCH\nCông tác dân vận năm 2026\nĐảng ủy phường"
     assert not looks_tcvn3("Công tác dân vận năm 2026 của Đảng ủy phường")
+
+
+def _straight_quotes(t: str) -> str:
+    return t.replace("“", '"').replace("”", '"')
+
+
+def _decomposed_with_eth(t: str) -> str:
+    return unicodedata.normalize("NFD", t).replace("Đ", "Ð")
+
+
+def _page_site_before(t: str) -> str:
+    return ("Cổng thông tin điện tử phường\nTrang chủ > Văn bản > Kế hoạch\nNgày đăng: 01/03/2024 | Lượt xem: 57\n\n"
+            + t + "\n\nBản quyền thuộc Cổng thông tin điện tử phường.\n")
+
+
+def _windows_lines(t: str) -> str:
+    return "\r\n".join(line + "  " for line in t.split("\n"))
+
+
+def _wrapped_headings(t: str) -> str:
+    import re
+
+    return re.sub(r"(?m)^(\**(?:III|IV)[.\-] ?[^\n]{6,}?) (\S+\**)$", r"\1\n\2", t)
+
+
+MESSY = [_straight_quotes, _decomposed_with_eth, _page_site_before, _windows_lines, _wrapped_headings]
+
+
+@needs_seeds
+@pytest.mark.parametrize("mess", MESSY, ids=lambda f: f.__name__.strip("_"))
+def test_messy_variants_of_the_seeds_read_the_same(mess, tmp_path):
+    for path in SEEDS:
+        text = mess(path.read_text(encoding="utf-8"))
+        (tmp_path / f"{path.stem}.json").write_text(json.dumps(summary(text), ensure_ascii=False), encoding="utf-8")
+    result = subprocess.run([sys.executable, str(SHARED / "tools" / "score_import.py"), str(GOLD), str(tmp_path)],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "import score: 1.000", result.stdout
+
+
+@needs_seeds
+def test_page_site_text_around_a_seed_is_kept_as_loose_text():
+    plan = read_plan([_page_site_before(seed("002"))])
+    assert "Trang chủ > Văn bản > Kế hoạch" in plan.loose
+    assert "Bản quyền thuộc Cổng thông tin điện tử phường." in plan.loose
