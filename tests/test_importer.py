@@ -230,3 +230,16 @@ def test_page_site_text_around_a_seed_is_kept_as_loose_text():
     plan = read_plan([_page_site_before(seed("002"))])
     assert "Trang chủ > Văn bản > Kế hoạch" in plan.loose
     assert "Bản quyền thuộc Cổng thông tin điện tử phường." in plan.loose
+
+
+def test_a_title_that_begins_with_thuc_hien_is_kept_and_law_numbers_keep_their_digits():
+    got = summary("KẾ HOẠCH\nThực hiện Nghị quyết số 57-NQ/TW của Bộ Chính trị\n\nCăn cứ Luật số 10/2022/QH15 ngày "
+                  "10/11/2022 về thực hiện dân chủ ở cơ sở;\n\nI. MỤC ĐÍCH\n")
+    assert got["title"] == "Thực hiện Nghị quyết số 57-NQ/TW của Bộ Chính trị"
+    assert got["implements"] == ["10/2022/QH15"]
+
+
+def test_a_signer_name_typed_in_capitals_is_the_name_not_the_title():
+    got = summary("KẾ HOẠCH\nx\n\nI. A\n- b./.\n\nT/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ\n\n\nNGUYỄN VĂN AN\n")
+    assert got["signer"] == {"authority": "T/M", "title": "PHÓ BÍ THƯ", "name": "NGUYỄN VĂN AN"}
+    assert got["regime"] == "party"

@@ -44,7 +44,7 @@ _DATE = re.compile(
 _AUTHORITY = re.compile(r"^(TM\.|T/M|KT\.|K/T|TL\.|T/L|TUQ\.|Q\.)\s*(.*)$")
 _RULE_LINE = re.compile(r"^[-_=~.·•*\s]{3,}$")
 _DOC_REF = re.compile(
-    r"(?<![\w/])(\d{1,4}[a-zA-Z]?(?:/\d{4})?\s*[-/]\s*[A-ZĐ][A-Za-zĐđ]*(?:\s*[-/]\s*[A-ZĐ][A-Za-zĐđ0-9]*)*)")
+    r"(?<![\w/])(\d{1,4}[a-zA-Z]?(?:/\d{4})?\s*[-/]\s*[A-ZĐ][A-Za-zĐđ0-9]*(?:\s*[-/]\s*[A-ZĐ][A-Za-zĐđ0-9]*)*)")
 _DOC_KINDS = (r"Nghị quyết|Quyết định|Chỉ thị|Kế hoạch|Kết luận|Thông báo|Thông tri|Hướng dẫn|Công văn|"
               r"Đề án|Chương trình|Luật|Nghị định|Thông tư|Quy định|Quy chế|Văn bản|Điều lệ|Hiến pháp")
 _CLAUSE_SPLIT = re.compile(rf"(?:;|,|\bvà)\s+(?=(?:{_DOC_KINDS})\b)")
@@ -313,8 +313,8 @@ def _title_lines(clean: list[str], start: int) -> tuple[list[str], int]:
         if _RULE_LINE.match(s) or s == "*":
             i += 1
             break
-        if re.match(r"^(Thực hiện|Căn cứ)\b", s) or _ROMAN_HEADING.match(s):
-            break
+        if out and re.match(r"^(Thực hiện|Căn cứ)\b", s) or _ROMAN_HEADING.match(s):
+            break  # the trích yếu may itself begin "Thực hiện ...", the opening paragraph cannot follow it unbroken
         out.append(s)
         i += 1
     return out, i
@@ -790,6 +790,8 @@ def _read_signer(plan: ImportedPlan, lines: list[str]) -> None:
             capacity.append(line)
         else:
             titles.append(line)
+    if len(titles) >= 2 and not plan.signer_name and _NAME.match(titles[-1].title()):
+        plan.signer_name = titles.pop()  # a name typed in capitals under the title
     if titles:
         plan.signer_title = titles[-1]
         capacity += titles[:-1]
