@@ -243,3 +243,12 @@ def test_a_signer_name_typed_in_capitals_is_the_name_not_the_title():
     got = summary("KẾ HOẠCH\nx\n\nI. A\n- b./.\n\nT/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ\n\n\nNGUYỄN VĂN AN\n")
     assert got["signer"] == {"authority": "T/M", "title": "PHÓ BÍ THƯ", "name": "NGUYỄN VĂN AN"}
     assert got["regime"] == "party"
+
+
+def test_a_table_inside_the_text_is_kept_as_a_form_not_dropped():
+    items = ["KẾ HOẠCH\nx\n\nI. CHỈ TIÊU\n\nCác chỉ tiêu chủ yếu như sau:\n",
+             Table((("STT", "Chỉ tiêu", "Năm 2026"), ("1", "Tỷ lệ hộ nghèo", "2%"))),
+             "\nII. TỔ CHỨC THỰC HIỆN\n- Các đơn vị thực hiện./.\n"]
+    plan = read_plan(items)
+    assert [f.title for f in plan.forms] == ["Các chỉ tiêu chủ yếu như sau:"]
+    assert plan.forms[0].rows[1] == ("1", "Tỷ lệ hộ nghèo", "2%")

@@ -249,6 +249,12 @@ def read_plan(items: list[str | Table]) -> ImportedPlan:
     table_positions = {pos for pos, _ in tables}
     paras = _paragraphs(clean, body_start, body_end, table_positions)
     _read_body(plan, paras)
+    for pos, table in tables:  # a table inside the text is kept as a form, titled by the line above it
+        if pos < body_end:
+            above = next((clean[k].strip() for k in range(pos - 1, -1, -1) if clean[k].strip()), "")
+            plan.forms.append(ImportedForm(title=above, rows=table.rows,
+                                           header_rows=table.header_rows if table.header_rows is not None
+                                           else _header_rows(table)))
     _read_tail(plan, clean[body_end:], tables, body_end)
     _find_regime(plan)
     _number_targets_and_tasks(plan)
