@@ -39,9 +39,14 @@ def organisation() -> tuple[dict[str, Body], dict[str, str]]:
 BODIES, NAMES = organisation()
 
 
+def resolved(content: PlanContent, signer_name: str) -> PlanContent:
+    """As the plan service stores it: recipients named after their bodies, the signer's name filled."""
+    recipients = tuple(replace(r, label=r.label or NAMES[r.body]) for r in content.recipients)
+    return replace(content, recipients=recipients, signer=replace(content.signer, name=signer_name))
+
+
 def state_content() -> PlanContent:
-    content = parse_plan(load_yaml(EXAMPLES / "plan.yaml"))
-    return replace(content, signer=replace(content.signer, name="Nguyễn Thị Tâm"))
+    return resolved(parse_plan(load_yaml(EXAMPLES / "plan.yaml")), "Nguyễn Thị Tâm")
 
 
 def party_content() -> PlanContent:
@@ -51,8 +56,7 @@ def party_content() -> PlanContent:
     data["recipients"] = [r for r in data["recipients"] if not isinstance(r, str) and r.get("body")]
     data["recipients"].append("Lưu Văn phòng Đảng ủy")
     data["signer"] = {"user": "thanh.du", "capacity": ["T/M ĐẢNG ỦY"], "title": "BÍ THƯ"}
-    content = parse_plan(data)
-    return replace(content, signer=replace(content.signer, name="Phan Văn Thành"))
+    return resolved(parse_plan(data), "Phan Văn Thành")
 
 
 def letter(content: PlanContent | None = None, number: int | None = 2, reference: str | None = None):
@@ -295,3 +299,122 @@ def test_the_rendered_copy_shows_the_subject_the_addressees_and_the_filled_in_fo
     assert [r[1] for r in forms[0][1:]] == ["CT4", "CT5", "CT6"]
     assert all(r[4] == "" for t in forms for r in t[1:])
     assert "KẾ HOẠCH" not in text.split("Kính gửi")[0]  # no tên loại above the body
+
+
+# --- the sơ kết / tổng kết report: chart and per-unit annex -------------------------------------
+
+def review(content: PlanContent | None = None, unit_figures: dict | None = None, number: int | None = 3):
+    from domain.model.reporting import roll_up
+    from domain.model.review import review_document
+
+    content = content or state_content()
+    figures = unit_figures if unit_figures is not None else {
+        "VHXH-HB": {"CT4": 0.6, "CT5": 56.0, "CT6": 72.0},
+        "MTTQ-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 100.0},
+        "CA-HB": {},
+        "HLHPN-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 95.5},
+        "DTN-HB": {},
+        "HCCB-HB": {},
+    }
+    units = content.executing_units()
+    rollups = []
+    for target in content.targets:
+        expected = [u for u in units if target in content.targets_for(u)]
+        values = [figures[u][target.id] for u in expected if target.id in figures.get(u, {})]
+        rollups.append(roll_up(target, values, expected=len(expected)))
+    reported = [u for u in units if figures.get(u)]
+    return review_document(content=content, issuer=BODIES[content.issuer], names=NAMES, number=number,
+                           issued_on=ISSUED if number else None, title="Sơ kết Quý IV/2026 thực hiện Kế hoạch",
+                           rollups=rollups, reported=reported, missing=[u for u in units if u not in reported],
+                           notes={}, unit_figures=figures, period_label="Quý IV/2026")
+
+
+def chart_block(doc):
+    (block,) = [b for b in doc.blocks if b.kind == "chart"]
+    return block
+
+
+def test_the_review_chart_follows_the_targets_table():
+    kinds = [b.kind for b in review().blocks]
+    assert kinds[kinds.index("table") + 1] == "chart"
+
+
+def test_the_chart_has_a_category_per_target_numbered_as_in_the_table_and_plan_and_result_series():
+    chart = chart_block(review()).chart
+    assert chart.categories == ("(1)", "(2)", "(3)", "(4)", "(5)", "(6)")
+    assert [name for name, _ in chart.series] == ["Kế hoạch", "Kết quả"]
+    assert chart.unit == "%"
+    plan, result = (values for _, values in chart.series)
+    assert plan == (100.0,) * 6
+    # CT1 share of units met (2 of 4), CT2 100/100, CT3 97,75/85, CT4 0,6/0,5, CT5 56/55, CT6 72/70
+    assert result == (50.0, 100.0, 115.0, 120.0, 101.8, 102.9)
+
+
+def test_a_target_without_a_result_has_no_result_bar_and_the_caption_says_so():
+    figures = {"VHXH-HB": {"CT5": 56.0}, "MTTQ-HB": {}, "CA-HB": {}, "HLHPN-HB": {}, "DTN-HB": {}, "HCCB-HB": {}}
+    block = chart_block(review(unit_figures=figures))
+    plan, result = (values for _, values in block.chart.series)
+    assert result[4] == pytest.approx(101.8) and result[3] is None and result[1] is None
+    assert "chưa có số liệu" in block.text and "(4)" in block.text
+
+
+def test_a_target_without_a_plan_figure_is_left_out_of_the_chart_and_named_in_the_caption():
+    content = state_content()
+    content = replace(content, targets=tuple(replace(t, value=None) if t.id == "CT3" else t for t in content.targets))
+    block = chart_block(review(content))
+    assert block.chart.categories == ("(1)", "(2)", "(4)", "(5)", "(6)")
+    assert all(len(values) == 5 for _, values in block.chart.series)
+    assert "(3) không có mức kế hoạch" in block.text
+
+
+def test_the_caption_explains_why_results_are_a_share_of_the_plan():
+    text = chart_block(review()).text
+    assert "phần trăm so với mức kế hoạch" in text and "đơn vị tính khác nhau" in text
+    assert "tỷ lệ đơn vị đạt" in text  # CT1 is counted by units that met it
+
+
+def test_no_chart_when_no_target_has_a_plan_figure():
+    content = state_content()
+    content = replace(content, targets=tuple(replace(t, value=None, rollup="sum") for t in content.targets))
+    assert [b for b in review(content).blocks if b.kind == "chart"] == []
+
+
+def test_the_review_annexes_each_units_latest_figure_by_target():
+    (annex,) = review().annexes
+    assert annex.title == "Biểu tổng hợp kết quả theo đơn vị"
+    assert annex.header_rows == 2
+    assert annex.rows[0] == ("STT", "Đơn vị báo cáo", "(1)", "(2)", "(3)", "(4)", "(5)", "(6)")
+    assert annex.rows[1] == ("", "", "mô hình", "%", "%", "%", "%", "%")
+    by_unit = {r[1]: r[2:] for r in annex.rows[2:]}
+    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ("", "", "", "0,6", "56", "72")
+    assert by_unit["Hội Liên hiệp Phụ nữ phường"] == ("1", "100", "95,5", "", "", "")
+    assert by_unit["Công an phường Hòa Bình"] == ("",) * 6
+    assert [r[0] for r in annex.rows[2:]] == ["1", "2", "3", "4", "5", "6"]
+    assert annex.note.startswith("(Kèm theo Báo cáo số 03/BC-UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình")
+    assert "Quý IV/2026" in annex.note
+
+
+def test_a_review_without_unit_figures_has_no_annex():
+    from domain.model.review import review_document
+
+    doc = review()
+    assert review_document(content=state_content(), issuer=BODIES["UBND-HB"], names=NAMES, number=3,
+                           issued_on=ISSUED, title=doc.title, rollups=[], reported=[], missing=[],
+                           notes={}).annexes == ()
+
+
+@pytest.mark.parametrize("make, regime", [(state_content, "state"), (party_content, "party")])
+def test_the_review_with_its_chart_and_annex_passes_the_official_format_check(tmp_path, make, regime):
+    doc = review(make())
+    path = tmp_path / f"{regime}-review.docx"
+    data = render_docx(doc)
+    path.write_bytes(data)
+    assert format_faults(path, regime) == {}
+    document = Document(io.BytesIO(data))
+    pictures = document.inline_shapes
+    assert len(pictures) == 1
+    assert pictures[0]._inline.docPr.get("descr") == chart_block(doc).chart.title
+    assert chart_block(doc).text in docx_text(data)
+    annex = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables][-1]
+    assert annex[0][:2] == ["STT", "Đơn vị báo cáo"] and len(annex) == 2 + 6
+    assert "Biểu tổng hợp kết quả theo đơn vị" in docx_text(data)

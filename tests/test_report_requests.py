@@ -260,3 +260,31 @@ def test_every_party_request_file_passes_the_official_format_check(org, plan_dat
         path.write_bytes(data)
         assert format_faults(path, "party") == {}, name
     assert form_codes(stored["MTTQ-HB"].content) == (["CT2", "CT3", "CT1"], ["1.1", "2.1", "3.1"])
+
+
+# --- the review: chart and per-unit annex from the stored reports --------------------------------------
+
+def test_the_review_annexes_each_units_latest_reported_figures_and_draws_the_chart(org, plan_data, now, tmp_path):
+    from tests.test_services import review, submit
+
+    plan_id = distributed_plan(org, plan_data, now)
+    open_q4(org, plan_id, now)
+    submit(org, plan_id, "MTTQ-HB", {"CT1": 1, "CT2": 90, "CT3": 80}, "minh.mttq", now)
+    submit(org, plan_id, "MTTQ-HB", {"CT1": 2, "CT2": 100, "CT3": "97,5"}, "minh.mttq", now.replace(hour=11))
+    submit(org, plan_id, "VHXH-HB", {"CT5": 56}, "ha.vhxh", now)
+    doc_id = review(org, plan_id, now.replace(hour=15), render=render_docx)
+    with org() as uow:
+        doc = snapshot(uow.documents.get(doc_id))
+    found = tables(doc.content)
+    annex = found[-1]
+    assert annex[0] == ["STT", "Đơn vị báo cáo", "(1)", "(2)", "(3)", "(4)", "(5)", "(6)"]
+    by_unit = {r[1]: r[2:] for r in annex[2:]}
+    assert by_unit["Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình"] == ["2", "100", "97,5", "", "", ""]
+    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ["", "", "", "", "56", ""]
+    assert by_unit["Hội Cựu chiến binh phường"] == [""] * 6
+    assert len(annex) == 2 + len(EXECUTING_UNITS)
+    pictures = Document(io.BytesIO(doc.content)).inline_shapes
+    assert len(pictures) == 1
+    path = tmp_path / doc.file_name
+    path.write_bytes(doc.content)
+    assert format_faults(path, "state") == {}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.model.documents import Block, OfficialDocument, file_stem, header_fields
+from domain.model.documents import Annex, Block, Chart, OfficialDocument, file_stem, header_fields
 from domain.model.org import Body
-from domain.model.plan import PlanContent
+from domain.model.plan import PlanContent, Target
 from domain.model.reporting import Rollup, format_figure
 
 KINDS = {"review": "Sơ kết", "close": "Tổng kết"}
@@ -31,10 +31,86 @@ def review_title(kind: str, period_label: str, plan_reference: str, plan_issued:
             f"{plan_issued:%d/%m/%Y} về {plan_title[0].lower() + plan_title[1:]}")
 
 
+def share_of_plan(r: Rollup) -> float | None:
+    """How much of the plan a result reaches, in % of the plan figure (the plan itself is 100).
+
+    A "share_met" result is already the % of units that met the target, so it stands as it is.
+    None when there is no result; the caller leaves out targets without a (non-zero) plan figure.
+    """
+    if r.result is None:
+        return None
+    if r.target.rollup == "share_met":
+        return round(r.result, 1)
+    return round(100.0 * r.result / r.target.value, 1)
+
+
+def _charted(r: Rollup) -> bool:
+    return r.target.rollup == "share_met" or bool(r.target.value)
+
+
+def rollup_chart(rollups: list[Rollup]) -> Block | None:
+    """A bar chart after the table: per target ("(1)", "(2)" … as numbered in the table), the plan
+    (100%) beside the result as a % of the plan, so that targets in different units compare.
+
+    Targets without a plan figure are left out; a target without a result has no "Kết quả" bar.
+    None when no target can be drawn.
+    """
+    drawn = [(i, r) for i, r in enumerate(rollups, 1) if _charted(r)]
+    if not drawn:
+        return None
+    chart = Chart(
+        title="Mức độ thực hiện các chỉ tiêu so với kế hoạch (%)",
+        categories=tuple(f"({i})" for i, _ in drawn),
+        series=(("Kế hoạch", tuple(100.0 for _ in drawn)), ("Kết quả", tuple(share_of_plan(r) for _, r in drawn))),
+        unit="%",
+    )
+    caption = ["Biểu đồ: kết quả của từng chỉ tiêu tính bằng phần trăm so với mức kế hoạch (kế hoạch = 100%), "
+               "để các chỉ tiêu có đơn vị tính khác nhau so sánh được trên cùng một thang đo; (1), (2)… là số thứ "
+               "tự chỉ tiêu trong bảng trên."]
+    if any(r.target.rollup == "share_met" for _, r in drawn):
+        caption.append("Chỉ tiêu giao cho từng đơn vị tính bằng tỷ lệ đơn vị đạt.")
+    if any(r.target.direction == "at_most" for _, r in drawn):
+        caption.append("Với chỉ tiêu «không vượt quá», kết quả từ 100% trở xuống là đạt.")
+    left_out = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r)]
+    if left_out:
+        caption.append(f"Chỉ tiêu {', '.join(left_out)} không có mức kế hoạch bằng số nên không thể hiện.")
+    no_result = [f"({i})" for i, r in drawn if r.result is None]
+    if no_result:
+        caption.append(f"Chỉ tiêu {', '.join(no_result)} chưa có số liệu.")
+    return Block("chart", " ".join(caption), chart=chart)
+
+
+def units_annex(*, rollups: list[Rollup], unit_figures: dict[str, dict[str, float]], names: dict[str, str],
+                note: str | None) -> Annex:
+    """ "Biểu tổng hợp kết quả theo đơn vị": a row per reporting unit, a column per target
+    (numbered as in the report's table, its unit of measure under it), the unit's latest figure."""
+    targets: list[Target] = [r.target for r in rollups]
+    header = ("STT", "Đơn vị báo cáo", *(f"({i})" for i in range(1, len(targets) + 1)))
+    units_row = ("", "", *(t.unit or "" for t in targets))
+    rows = [header, units_row]
+    for i, (unit, figures) in enumerate(unit_figures.items(), 1):
+        rows.append((str(i), names.get(unit, unit),
+                     *("" if figures.get(t.id) is None else format_figure(figures[t.id]) for t in targets)))
+    return Annex(heading="Phụ lục", title="Biểu tổng hợp kết quả theo đơn vị", rows=tuple(rows), header_rows=2,
+                 note=note)
+
+
+def _annex_note(number_line: str, number: int | None, issued_on: date | None, issuer: Body, period_label: str) -> str:
+    ref = number_line.removeprefix("Số:").removeprefix("Số").strip()
+    of = f"số {ref} ngày {issued_on:%d/%m/%Y} " if number is not None and issued_on else ""
+    period = f" kỳ {period_label}" if period_label else ""
+    return (f"(Kèm theo Báo cáo {of}của {issuer.name}; số liệu báo cáo mới nhất của từng đơn vị{period}; "
+            f"(1), (2)… là số thứ tự chỉ tiêu tại Mục I; ô trống: đơn vị không được giao hoặc chưa báo cáo chỉ tiêu)")
+
+
 def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
                     number: int | None, issued_on: date | None, title: str, rollups: list[Rollup],
-                    reported: list[str], missing: list[str], notes: dict[str, str]) -> OfficialDocument:
-    """The BÁO CÁO with a table of each target's plan figure, result and verdict."""
+                    reported: list[str], missing: list[str], notes: dict[str, str],
+                    unit_figures: dict[str, dict[str, float]] | None = None,
+                    period_label: str = "") -> OfficialDocument:
+    """The BÁO CÁO with a table of each target's plan figure, result and verdict, a chart of the
+    results as a share of the plan and, annexed, each unit's figures (`unit_figures`: unit ->
+    {target id: latest figure}, in the order the rows should appear)."""
     rows = [("STT", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")]
     for i, r in enumerate(rollups, 1):
         result = "—" if r.result is None else (
@@ -48,8 +124,11 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
         Block("paragraph", f"Có {len(reported)}/{len(reported) + len(missing)} đơn vị đã gửi báo cáo kỳ này. "
                            f"Tổng hợp số liệu, {met}/{len(rollups)} chỉ tiêu đạt kế hoạch, cụ thể như sau:"),
         Block("table", rows=tuple(rows)),
-        Block("heading1", "II. ĐÁNH GIÁ CHUNG"),
     ]
+    chart = rollup_chart(rollups)
+    if chart is not None:
+        blocks.append(chart)
+    blocks.append(Block("heading1", "II. ĐÁNH GIÁ CHUNG"))
     blocks += [Block("item", f"{names.get(u, u)}: {notes[u]}") for u in reported if notes.get(u)]
     if missing:
         blocks.append(Block("paragraph", "Các đơn vị chưa gửi báo cáo: "
@@ -60,10 +139,16 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
                            "tiêu chưa đạt, báo cáo kết quả đúng thời hạn."),
     ]
     signer = content.signer
+    header = header_fields(issuer=issuer, regime=issuer.regime, doc_type="BÁO CÁO", number=number,
+                           issued_on=issued_on, place=content.place)
+    annexes = ()
+    if unit_figures and rollups:
+        note = _annex_note(header["number_line"], number, issued_on, issuer, period_label)
+        annexes = (units_annex(rollups=rollups, unit_figures=unit_figures, names=names, note=note),)
     return OfficialDocument(
-        **header_fields(issuer=issuer, regime=issuer.regime, doc_type="BÁO CÁO",
-                        number=number, issued_on=issued_on, place=content.place),
+        **header,
         title=title,
+        annexes=annexes,
         blocks=tuple(blocks),
         recipients=tuple(r.line() for r in content.recipients),
         signer_capacity=signer.capacity if signer else (),

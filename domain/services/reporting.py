@@ -173,7 +173,9 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
     apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
     build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],
                     missing=[u for u in units if u not in reports],
-                    notes={u: r.note for u, r in reports.items() if r.note})
+                    notes={u: r.note for u, r in reports.items() if r.note},
+                    unit_figures={u: dict(reports[u].figures) if u in reports else {} for u in units},
+                    period_label=period.label)
     doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
                          render=render, build=build, doc_type="BÁO CÁO", subject=title,
                          signer=content.signer.user if content.signer else actor)
