@@ -38,6 +38,7 @@ MESSAGES: dict[str, str] = {
         "Không tìm thấy phần nào đánh số La Mã (I., II., ...) trong tệp {file}, nên chưa tạo được dự thảo. "
         "Hãy đánh số các phần của kế hoạch (I. Mục đích, yêu cầu; II. Nội dung; ...) rồi nhập lại."
     ),
+    "not_a_plan_document": "Văn bản #{document} không phải là một kế hoạch đã ban hành.",
     "import_needs_actor": "Để lưu dự thảo cần biết người soạn: thêm --as TÊN_ĐĂNG_NHẬP (hoặc --json để chỉ xem).",
     "import_converted_tcvn3": "Văn bản gõ bằng bảng mã TCVN3 (.VnTime) đã được chuyển sang Unicode; hãy soát lại chữ.",
     "import_loose": "{count} đoạn không xếp được vào kế hoạch, được giữ nguyên dưới dạng văn bản tự do:",

@@ -164,3 +164,24 @@ def test_import_without_a_known_signer_asks_for_one(cli, org):
     assert "--signer" in out and "Nguyễn Văn Nho" in out
     code, out = cli("plan", "import", str(party_seed), "--as", "thanh.du", "--signer", "thanh.du")
     assert code == 0, out
+
+
+def test_an_issued_plan_re_rendered_from_its_stored_data_matches_its_recorded_sha256(org, plan_data, now):
+    import hashlib
+
+    from domain.services import plans
+    from test_services import document, issued_plan
+
+    _, doc_id = issued_plan(org, plan_data, now, render=render_docx)
+    recorded = document(org, doc_id).sha256
+    with org() as uow:
+        again = plans.rerender_plan(uow=uow, document_id=doc_id, render=render_docx)
+    assert hashlib.sha256(again).hexdigest() == recorded
+    with org() as uow:  # the issuing body renamed since: the re-rendered file no longer matches
+        from dataclasses import replace
+        body = uow.bodies.get("UBND-HB")
+        uow.bodies.upsert(replace(body, name=body.name + " (mới)"))
+        uow.commit()
+    with org() as uow:
+        changed = plans.rerender_plan(uow=uow, document_id=doc_id, render=render_docx)
+    assert hashlib.sha256(changed).hexdigest() != recorded

@@ -195,6 +195,23 @@ def issue_document(*, uow, plan_id: int, kind: str, content: PlanContent, actor:
         file_name=official.file_stem + ".docx", sha256=sha256(data), content=data, created_at=now)
 
 
+def rerender_plan(*, uow, document_id: int, render: Renderer) -> bytes:
+    """The issued KẾ HOẠCH rendered again from its stored content, number and date.
+
+    Same data, same bytes: compare its SHA-256 with the one recorded at issue to show the
+    file still says what was signed (a body renamed since then shows up as a difference).
+    """
+    doc = uow.documents.get(document_id)
+    if doc is None or doc.kind != "plan":
+        raise DomainError("not_a_plan_document", document=document_id)
+    plan = get_plan(uow, doc.plan_id)
+    content = PlanContent.from_dict(plan.content)
+    names = {b.id: b.name for b in uow.bodies.all()}
+    official = plan_document(content=content, issuer=uow.bodies.get(doc.body_id), names=names,
+                             number=doc.number, issued_on=doc.issued_on)
+    return render(official)
+
+
 def document_facts(doc) -> dict[str, Any]:
     """What the register and the audit trail keep of an issued document."""
     return {"document_id": doc.id, "number": doc.number, "reference": doc.reference, "series": doc.series,
