@@ -28,9 +28,6 @@ STATE_HEADING = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 STATE_MOTTO = "ĐỘC LẬP - TỰ DO - HẠNH PHÚC"
 PARTY_HEADING = "ĐẢNG CỘNG SẢN VIỆT NAM"
 
-LABELS = LABEL_ROLES
-
-ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _ROMAN_OK = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
 _ROMAN_HEADING = re.compile(r"^(?:PHẦN\s+|Phần\s+)?([IVXL]+)\s*([.\-–:)])\s*(\S.*)$")
 _DECIMAL = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.?|\d{1,2}\))\s+(\S.*)$")
@@ -459,7 +456,7 @@ def _label(s: str) -> tuple[str, str] | None:
     if not m:
         return None
     name = re.sub(r"\s+", " ", m.group(1)).strip()
-    if name.lower() in LABELS:
+    if name.lower() in LABEL_ROLES:
         return name, m.group(2).strip()
     return None
 
@@ -560,7 +557,7 @@ def _task_ref(stack: list[ImportedSection]) -> str:
 
 def _add_label(task: ImportedTask, label: str, text: str) -> None:
     task.written.append((label, text))
-    roles = LABELS[label.lower()]
+    roles = LABEL_ROLES[label.lower()]
     value = text.strip().rstrip(".").strip()
     for role in roles:
         if role == "timeframe":
@@ -726,13 +723,10 @@ def _disambiguate_refs(plan: ImportedPlan) -> None:
         counts[t.ref] = counts.get(t.ref, 0) + 1
     if all(c == 1 for c in counts.values()):
         return
-    for top in plan.sections:
-        for s in _walk(top):
-            if s.task and counts.get(s.task, 0) > 1:
-                task = next(t for t in plan.tasks if t.ref == s.task and not getattr(t, "_renamed", False))
-                task.ref = f"{top.number}{task.ref}"
-                setattr(task, "_renamed", True)
-                s.task = task.ref
+    owners = [(top, s) for top in plan.sections for s in _walk(top) if s.task]  # document order, as tasks
+    for (top, section), task in zip(owners, plan.tasks, strict=True):
+        if counts[task.ref] > 1:
+            task.ref = section.task = f"{top.number}{task.ref}"
 
 
 def _walk(section: ImportedSection):
