@@ -153,7 +153,7 @@ def test_the_letter_says_what_to_report_for_which_plan_and_period_with_its_dates
 def test_the_letter_gives_the_deadline_of_the_period_and_who_receives_the_reports():
     text = body_text(letter())
     assert Q4.deadline == date(2026, 12, 17)
-    assert "gửi về Ủy ban nhân dân phường Hòa Bình (qua Văn phòng HĐND và UBND phường) trước ngày 17/12/2026" in text
+    assert "gửi về Ủy ban nhân dân phường Hòa Bình (qua Văn phòng HĐND và UBND phường) chậm nhất ngày 17/12/2026" in text
 
 
 def test_the_letter_says_the_form_is_annexed_and_how_to_return_it():

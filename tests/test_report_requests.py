@@ -185,7 +185,7 @@ def test_the_mail_names_the_letter_and_the_annexed_form_and_how_to_send_it_back(
     for body in (text, re.sub(r"<[^>]+>", "", html)):
         assert "Công văn số 02/UBND ngày 23/11/2026" in body
         assert "biểu mẫu" in body and "trả lời thư này" in body
-        assert "trước ngày 17/12/2026" in body
+        assert "chậm nhất ngày 17/12/2026" in body
     assert mail.attachments[0].filename in text
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == mail.attachments[0].filename

@@ -102,7 +102,7 @@ def request_letter(*, content: PlanContent, issuer: Body, names: dict[str, str],
         Block("paragraph", "2. Biểu mẫu báo cáo: mỗi cơ quan, đơn vị nhận kèm theo Công văn này biểu mẫu lập "
                            "riêng theo nhiệm vụ, chỉ tiêu được giao; đề nghị điền kết quả vào các cột còn trống, "
                            "giữ nguyên mã chỉ tiêu, mã nhiệm vụ, số liệu ghi bằng số."),
-        Block("paragraph", f"3. Thời hạn và cách gửi: báo cáo gửi về {to} trước ngày {dmy(period.deadline)}, "
+        Block("paragraph", f"3. Thời hạn và cách gửi: báo cáo gửi về {to} chậm nhất ngày {dmy(period.deadline)}, "
                            f"bằng một trong hai cách sau:"),
         Block("item", "trả lời thư điện tử gửi Công văn này, đính kèm tệp biểu mẫu đã điền đầy đủ;"),
         Block("item", "nhập số liệu bằng lệnh: "
