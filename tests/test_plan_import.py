@@ -185,3 +185,19 @@ def test_an_issued_plan_re_rendered_from_its_stored_data_matches_its_recorded_sh
     with org() as uow:
         changed = plans.rerender_plan(uow=uow, document_id=doc_id, render=render_docx)
     assert hashlib.sha256(changed).hexdigest() != recorded
+
+
+def test_a_word_draft_typed_in_vntime_fonts_is_converted(tmp_path):
+    from docx import Document
+
+    document = Document()
+    for text in ("Sè: 05/KH-UBND", "KÕ HO¹CH", "C«ng t¸c d©n vËn n¨m 2026", "", "I. MôC §ÝCH, Y£U CÇU",
+                 "- N©ng cao nhËn thøc cña c¸n bé./."):
+        run = document.add_paragraph().add_run(text)
+        run.font.name = ".VnTimeH" if text.isupper() else ".VnTime"
+    path = tmp_path / "cu.docx"
+    document.save(path)
+    items, notes = read_source(path)
+    got = read_plan(items).summary()
+    assert notes == ["tcvn3"]
+    assert (got["title"], got["sections"]) == ("Công tác dân vận năm 2026", ["I. MỤC ĐÍCH, YÊU CẦU"])
