@@ -3,17 +3,26 @@
 A profile (templates/formats/<regime>.yaml) holds every figure: page, margins, fonts, sizes,
 spacing and the lines of the header, title and signature blocks, the "Kính gửi" lines of a
 công văn, charts and landscape annexes; this module only places them.
-Rendering is pure: the same document and profile give the same bytes (fixed zip entry dates
-and core properties).
+
+How it is fast: python-docx builds the package once per profile (styles and document defaults,
+page and margins, the page-number headers, the landscape annex section, core properties) and
+that package is zipped once and kept. Each document then only adds two parts to a copy of that
+zip: its core properties and its body, word/document.xml, written as escaped XML text in the
+same elements python-docx would write. Pictures (charts) go into the package through
+python-docx too. Rendering is pure: the same document and profile give the same bytes (fixed
+zip entry dates, a fixed order of entries, no clock in the core properties).
 """
 from __future__ import annotations
 
 import io
 import itertools
+import json
+import re
 import textwrap
 import threading
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +33,9 @@ from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Emu, Length, Mm, Pt
+from docx.oxml.shape import CT_Inline
+from docx.shared import Cm, Emu, Mm, Pt
+from lxml import etree
 
 from domain.model.documents import Annex, Block, Chart, OfficialDocument
 
@@ -32,11 +43,14 @@ FORMATS_DIR = Path(__file__).resolve().parents[2] / "templates" / "formats"
 AUTHOR = "kehoach"
 FIXED_TIME = datetime(1980, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
-         "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
 FONT_ATTRS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 THEME_FONT_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 TEXT_KINDS = ("paragraph", "heading1", "heading2", "heading3")
+JC = {"left": "left", "center": "center", "justify": "both"}
+BODY_PARTS = ("docProps/core.xml", "word/document.xml")  # the parts written per document
+TITLE_MARK = "kehoach-title-0f3a9c"  # stands for the title in the cached core properties
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+PICTURE_NAME = "image.png"  # as python-docx names a picture added from a stream
 
 
 @lru_cache(maxsize=None)
@@ -51,27 +65,94 @@ def load_profile(regime: str) -> dict:
 def render_docx(doc: OfficialDocument, *, profile: dict | None = None) -> bytes:
     """The .docx file of `doc`, laid out by `profile` (default: the profile of its regime)."""
     profile = load_profile(doc.regime) if profile is None else profile
+    package = _package(json.dumps(profile, sort_keys=True, ensure_ascii=False))
+    body = _Body(profile, package)
+    body.header(doc)
+    if doc.doc_type or doc.title:  # a công văn has no tên loại: its trích yếu sits in the header
+        body.lines(profile["title_block"], doc, package.width, "center")
+    body.addressees(doc.addressees)
+    for text in doc.preamble:
+        body.body_paragraph([(text, {})])
+    for block in doc.blocks:
+        body.block(block)
+    body.footer(doc)
+    for annex in doc.annexes:
+        body.annex(annex)
+    base, picture_ids = package.with_pictures(tuple(body.pictures))
+    document_xml = body.document_xml(picture_ids)
+    core_xml = package.core_xml.replace(TITLE_MARK, _escape(_nfc(doc.title or doc.subject or "")))
+    return _add_parts(base, {"docProps/core.xml": core_xml, "word/document.xml": document_xml})
+
+
+# --- the package, built once per profile with python-docx ---------------------------------
+
+@dataclass(frozen=True)
+class _Package:
+    """Everything but the body, built by python-docx for one profile."""
+
+    docx: bytes  # the package as python-docx saved it (no body text)
+    zipped: bytes  # its parts but BODY_PARTS, zipped in a stable order with fixed dates
+    core_xml: str  # docProps/core.xml with TITLE_MARK for the title
+    document_start: str  # word/document.xml up to and including <w:body>
+    section: str  # the page's w:sectPr: A4 portrait, margins, page-number headers from page 2
+    annex_section: str  # the annexes' w:sectPr: landscape, headers inherited, number on page 1
+    width: int  # text width (EMU) of the page
+    annex_width: int  # and of an annex page
+
+    def with_pictures(self, pictures: tuple[bytes, ...]) -> tuple[bytes, list[tuple[str, int, int]]]:
+        """The zipped base with the pictures added by python-docx, and (rId, cx, cy) of each
+        picture shown the width of the text."""
+        if not pictures:
+            return self.zipped, []
+        return _with_pictures(self, pictures)
+
+
+@lru_cache(maxsize=16)
+def _package(profile_json: str) -> _Package:
+    profile = json.loads(profile_json)
     document = Document()
     _set_base_style(document, profile)
     section = document.sections[0]
-    width = _set_page(section, profile)
+    width = _set_page(section, profile["page"])
     _add_page_numbers(section, profile)
-    _add_header(document, doc, profile, width)
-    if doc.doc_type or doc.title:  # a công văn has no tên loại: its trích yếu sits in the header
-        _add_lines(document, profile["title_block"], doc, profile, width, "center")
-    _add_addressees(document, doc.addressees, profile)
-    for text in doc.preamble:
-        _add_body_paragraph(document, [(text, {})], profile)
-    for block in doc.blocks:
-        _add_block(document, block, profile, width)
-    _add_footer(document, doc, profile, width)
-    for annex in doc.annexes:
-        _add_annex(document, annex, profile)
-    _set_core_properties(document, doc)
-    return _stable_bytes(document)
+    annex_width = width
+    if "annex" in profile:
+        annex = document.add_section(WD_SECTION.NEW_PAGE)
+        annex.different_first_page_header_footer = False  # the page number shows on its first page
+        annex.orientation = WD_ORIENT.LANDSCAPE
+        annex_width = _set_page(annex, profile["annex"]["page"])
+    _set_core_properties(document)
+    raw = io.BytesIO()
+    document.save(raw)
+    parts = _parts(raw.getvalue())
+    xml = parts["word/document.xml"].decode("utf-8")
+    sections = re.findall(r"<w:sectPr\b.*?</w:sectPr>", xml, re.S)
+    return _Package(
+        docx=raw.getvalue(),
+        zipped=_zip({name: data for name, data in parts.items() if name not in BODY_PARTS}),
+        core_xml=parts["docProps/core.xml"].decode("utf-8"),
+        document_start=xml[:xml.index("<w:body>") + len("<w:body>")],
+        section=sections[0],
+        annex_section=sections[-1],
+        width=width,
+        annex_width=annex_width,
+    )
 
 
-# --- document-wide settings ---------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _with_pictures(package: _Package, pictures: tuple[bytes, ...]) -> tuple[bytes, list]:
+    """python-docx adds each picture part (its relationship, content type and media name)."""
+    document = Document(io.BytesIO(package.docx))
+    placed = []
+    for png in pictures:
+        rid, image = document.part.get_or_add_image(io.BytesIO(png))
+        cx, cy = image.scaled_dimensions(Emu(package.width), None)
+        placed.append((rid, cx, cy))
+    raw = io.BytesIO()
+    document.save(raw)
+    parts = _parts(raw.getvalue())
+    return _zip({name: data for name, data in parts.items() if name not in BODY_PARTS}), placed
+
 
 def _set_base_style(document, profile: dict) -> None:
     """Font, body size and language on the document defaults and on Normal; body spacing on Normal."""
@@ -87,15 +168,23 @@ def _set_base_style(document, profile: dict) -> None:
     fmt.line_spacing = body["line_spacing"]
 
 
-def _set_page(section, profile: dict) -> Length:
-    """Paper and margins; returns the text width."""
-    page = profile["page"]
+def _set_font(rpr, name: str) -> None:
+    """Every script in `name`; theme fonts would override it, so they go."""
+    fonts = rpr.get_or_add_rFonts()
+    for attr in THEME_FONT_ATTRS:
+        fonts.attrib.pop(qn(attr), None)
+    for attr in FONT_ATTRS:
+        fonts.set(qn(attr), name)
+
+
+def _set_page(section, page: dict) -> int:
+    """Paper and margins; returns the text width (EMU)."""
     margins = page["margins_mm"]
     section.page_width, section.page_height = Mm(page["width_mm"]), Mm(page["height_mm"])
     section.top_margin, section.bottom_margin = Mm(margins["top"]), Mm(margins["bottom"])
     section.left_margin, section.right_margin = Mm(margins["left"]), Mm(margins["right"])
     section.header_distance = Mm(page["header_distance_mm"])
-    return Emu(section.page_width - section.left_margin - section.right_margin)
+    return int(section.page_width - section.left_margin - section.right_margin)
 
 
 def _add_page_numbers(section, profile: dict) -> None:
@@ -109,143 +198,335 @@ def _add_page_numbers(section, profile: dict) -> None:
     instruction.text = " PAGE "
     for element in (_element("w:fldChar", fldCharType="begin"), instruction,
                     _element("w:fldChar", fldCharType="end")):
-        _add_run(paragraph, "", profile["page_number"], profile["font"])._r.append(element)
+        run = paragraph.add_run()
+        _set_font(run._r.get_or_add_rPr(), profile["font"])
+        run.font.size = Pt(profile["page_number"]["size"])
+        run._r.append(element)
 
 
-def _set_core_properties(document, doc: OfficialDocument) -> None:
+def _element(tag: str, **attrs: str):
+    element = OxmlElement(tag)
+    for key, value in attrs.items():
+        element.set(qn(f"w:{key}"), value)
+    return element
+
+
+def _set_core_properties(document) -> None:
     props = document.core_properties
     props.author = props.last_modified_by = AUTHOR
     props.created = props.modified = props.last_printed = FIXED_TIME
-    props.title = doc.title or doc.subject or ""
+    props.title = TITLE_MARK
     props.comments = ""
     props.revision = 1
 
 
-def _stable_bytes(document) -> bytes:
-    """Save, then rewrite the zip with fixed entry dates in a stable order."""
-    raw = io.BytesIO()
-    document.save(raw)
+# --- the zip ------------------------------------------------------------------------------
+
+def _parts(docx: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    """[Content_Types].xml first, then by name; fixed entry dates."""
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist(), key=lambda n: (n != "[Content_Types].xml", n)):
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            dst.writestr(info, src.read(name))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
+            _write(package, name, parts[name])
     return out.getvalue()
 
 
-# --- runs and paragraphs ------------------------------------------------------------------
-
-def _set_font(rpr, name: str) -> None:
-    """Every script in `name`; theme fonts would override it, so they go."""
-    fonts = rpr.get_or_add_rFonts()
-    for attr in THEME_FONT_ATTRS:
-        fonts.attrib.pop(qn(attr), None)
-    for attr in FONT_ATTRS:
-        fonts.set(qn(attr), name)
-
-
-def _add_run(paragraph, text: str, style: dict, font: str):
-    run = paragraph.add_run(unicodedata.normalize("NFC", text))
-    _set_font(run._r.get_or_add_rPr(), font)
-    run.font.size = Pt(style["size"])
-    run.bold = style.get("bold") or None
-    run.italic = style.get("italic") or None
-    run.underline = style.get("underline") or None
-    return run
+def _add_parts(base: bytes, parts: dict[str, str]) -> bytes:
+    """A copy of the zipped `base` with `parts` appended: the base's entries are not compressed again."""
+    out = io.BytesIO(base)
+    out.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as package:
+        for name in BODY_PARTS:
+            _write(package, name, parts[name].encode("utf-8"))
+    return out.getvalue()
 
 
-def _compact(paragraph, profile: dict, align: str) -> None:
-    fmt = paragraph.paragraph_format
-    fmt.alignment = ALIGN[align]
-    fmt.space_before = Pt(0)
-    fmt.space_after = Pt(profile["compact"]["space_after_pt"])
-    fmt.line_spacing = profile["compact"]["line_spacing"]
+def _write(package: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 0
+    package.writestr(info, data)
 
 
-def _add_body_paragraph(container, runs: list[tuple[str, dict]], profile: dict):
-    """A justified paragraph with first-line indent; spacing comes from Normal."""
-    body = profile["body"]
-    paragraph = container.add_paragraph()
-    paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    paragraph.paragraph_format.first_line_indent = Cm(body["first_line_indent_cm"])
-    for text, style in runs:
-        if text:
-            _add_run(paragraph, text, {"size": body["size"], **style}, profile["font"])
-    return paragraph
+# --- the body, as WordprocessingML text ---------------------------------------------------
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
-# --- line items: header cells, title block, signature -------------------------------------
-
-def _add_lines(container, items: list[dict], doc: OfficialDocument, profile: dict,
-               width: Length, align: str) -> None:
-    for item in items:
-        paragraphs = _add_item(container, item, doc, profile, width, align)
-        if paragraphs:
-            paragraphs[0].paragraph_format.space_before = Pt(item.get("space_before_pt", 0))
-            paragraphs[-1].paragraph_format.space_after = Pt(item.get("space_after_pt", 0))
+def _escape(text: str) -> str:
+    """Text for an element or a double-quoted attribute; refuses what XML cannot hold, as lxml does."""
+    bad = NOT_XML.search(text)
+    if bad:
+        raise ValueError(f"text holds a character XML cannot carry ({bad.group()!r}): {text[:60]!r}")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
 
 
-def _add_item(container, item: dict, doc: OfficialDocument, profile: dict, width: Length,
-              align: str) -> list:
-    if "rule" in item:
-        return [_add_rule(container, width, item["rule"], profile)]
-    texts = [""] * item["blank"] if "blank" in item else _item_texts(item, doc)
-    paragraphs = []
-    for text in texts:
-        paragraph = container.add_paragraph()
-        _compact(paragraph, profile, align)
-        if text:
-            _add_run(paragraph, text, item, profile["font"])
-        paragraphs.append(paragraph)
-    return paragraphs
+def _twips(length: int) -> int:
+    return Emu(length).twips
+
+
+def _half_points(size: float) -> int:
+    return int(Pt(size).pt * 2)
+
+
+class _Body:
+    """Writes word/document.xml's body, element by element as python-docx would build it."""
+
+    def __init__(self, profile: dict, package: _Package):
+        self.profile = profile
+        self.package = package
+        self.parts: list[str] = []
+        self.pictures: list[bytes] = []  # PNG bytes, in order of appearance
+        self.picture_titles: list[str] = []  # each picture's description
+        self.in_annex = False  # past the signature, in the landscape annex sections
+        font = _escape(profile["font"])
+        self.fonts = f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}"/>'
+        compact = profile["compact"]
+        self.compact_after = Pt(compact["space_after_pt"]).twips
+        self.compact_line = round(compact["line_spacing"] * 240)
+        self.body_indent = Cm(profile["body"]["first_line_indent_cm"]).twips
+
+    def document_xml(self, picture_ids: list[tuple[str, int, int]]) -> str:
+        xml = "".join(self.parts)
+        for index, (rid, cx, cy) in enumerate(picture_ids, 1):
+            inline = CT_Inline.new_pic_inline(index, rid, PICTURE_NAME, Emu(cx), Emu(cy))
+            inline.docPr.set("descr", self.picture_titles[index - 1])
+            xml = xml.replace(f"\x00picture{index}\x00", etree.tostring(inline, encoding="unicode"), 1)
+        return self.package.document_start + xml + self.last_section + "</w:body></w:document>"
+
+    @property
+    def last_section(self) -> str:
+        return self.package.annex_section if self.in_annex else self.package.section
+
+    # runs and paragraphs
+
+    def run(self, text: str, style: dict) -> str:
+        """A run of NFC text; tabs and line breaks become w:tab and w:br, as python-docx writes them."""
+        rpr = (self.fonts + ("<w:b/>" if style.get("bold") else "") + ("<w:i/>" if style.get("italic") else "")
+               + f'<w:sz w:val="{_half_points(style["size"])}"/>'
+               + ('<w:u w:val="single"/>' if style.get("underline") else ""))
+        return f"<w:r><w:rPr>{rpr}</w:rPr>{_run_content(_nfc(text))}</w:r>"
+
+    def paragraph(self, content: str = "", *, keep_next: bool = False, border: str = "",
+                  spacing: tuple | None = None, indent: tuple = (), jc: str | None = None,
+                  section: str = "") -> str:
+        """A w:p; `spacing` is (before, after, line, lineRule), `indent` pairs of (attr, twips)."""
+        ppr = ("<w:keepNext/>" if keep_next else "") + border
+        if spacing is not None:
+            before, after, line, rule = spacing
+            ppr += (f'<w:spacing w:before="{before}" w:after="{after}" w:line="{line}" '
+                    f'w:lineRule="{rule}"/>')
+        if indent:
+            ppr += "<w:ind " + " ".join(f'w:{attr}="{value}"' for attr, value in indent) + "/>"
+        if jc:
+            ppr += f'<w:jc w:val="{jc}"/>'
+        ppr += section
+        return (f"<w:p><w:pPr>{ppr}</w:pPr>{content}</w:p>" if ppr else f"<w:p>{content}</w:p>")
+
+    def compact(self, content: str, align: str, *, before: int = 0, after: int | None = None, **kw) -> str:
+        """A line of the header, title block, recipients or signature: single-spaced, no gap."""
+        after = self.compact_after if after is None else after
+        return self.paragraph(content, spacing=(before, after, self.compact_line, "auto"), jc=JC[align], **kw)
+
+    def body_paragraph(self, runs: list[tuple[str, dict]], *, keep_next: bool = False) -> None:
+        """A justified paragraph with first-line indent; spacing comes from Normal."""
+        size = self.profile["body"]["size"]
+        content = "".join(self.run(text, {"size": size, **style}) for text, style in runs if text)
+        self.parts.append(self.paragraph(content, keep_next=keep_next,
+                                         indent=(("firstLine", self.body_indent),), jc="both"))
+
+    def rule(self, width: int, share: float, before: int = 0, after: int = 0) -> str:
+        """An empty, short line whose bottom border is a centred rule `share` of `width` long."""
+        rule = self.profile["rule"]
+        indent = _twips(round(width * (1 - share) / 2))
+        border = (f'<w:pBdr><w:bottom w:val="single" w:sz="{round(rule["weight_pt"] * 8)}" w:space="1" '
+                  f'w:color="auto"/></w:pBdr>')
+        return self.paragraph(border=border, spacing=(before, after, Pt(rule["height_pt"]).twips, "exact"),
+                              indent=(("left", indent), ("right", indent)))
+
+    def exact_gap(self, height_pt: float) -> str:
+        return self.paragraph(spacing=(0, 0, Pt(height_pt).twips, "exact"))
+
+    # line items: header cells, title block, signature
+
+    def lines(self, items: list[dict], doc: OfficialDocument, width: int, align: str,
+              into: list[str] | None = None) -> list[str]:
+        out = self.parts if into is None else into
+        for item in items:
+            before = Pt(item.get("space_before_pt", 0)).twips
+            after = Pt(item.get("space_after_pt", 0)).twips
+            if "rule" in item:
+                out.append(self.rule(width, item["rule"], before, after))
+                continue
+            texts = [""] * item["blank"] if "blank" in item else _item_texts(item, doc)
+            for index, text in enumerate(texts):
+                content = self.run(text, item) if text else ""
+                out.append(self.compact(content, align, before=before if index == 0 else 0,
+                                        after=after if index == len(texts) - 1 else None))
+        return out
+
+    # tables
+
+    def layout_table(self, rows: list[list[str]], shares: list[float], width: int, *, cant_split: bool = False) -> str:
+        """A borderless table without cell padding; `rows` hold each cell's paragraphs."""
+        widths = [_twips(round(width * share)) for share in shares]
+        borders = "".join(f'<w:{edge} w:val="nil"/>' for edge in ("top", "left", "bottom", "right",
+                                                                 "insideH", "insideV"))
+        tbl_pr = (f'<w:tblW w:type="dxa" w:w="{sum(widths)}"/><w:tblBorders>{borders}</w:tblBorders>'
+                  '<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="0" w:type="dxa"/>'
+                  '<w:right w:w="0" w:type="dxa"/></w:tblCellMar>')
+        tr_pr = "<w:trPr><w:cantSplit/></w:trPr>" if cant_split else ""
+        body = "".join("<w:tr>" + tr_pr + "".join(_cell(w, "".join(paragraphs) or "<w:p/>")
+                                                  for w, paragraphs in zip(widths, row)) + "</w:tr>"
+                       for row in rows)
+        return _table(tbl_pr, widths, body)
+
+    def table(self, rows: tuple[tuple[str, ...], ...], header_rows: int, spec: dict, width: int) -> None:
+        """A bordered Word table; the first `header_rows` rows are bold, centred header rows
+        repeated on every page. A row with an empty cell (left for the reader to fill) is at
+        least the profile's height, so there is room to write.
+
+        An empty line of the profile's gap height follows, so that Word never joins the table
+        to a following one (another block or the footer).
+        """
+        if not rows:
+            return
+        columns = max(len(row) for row in rows)
+        widths = [_twips(w) for w in _column_widths(rows, width, spec)]
+        padding = Pt(spec["cell_padding_pt"]).twips
+        min_height = Pt(spec["empty_row_min_height_pt"]).twips
+        out = []
+        for index, values in enumerate(rows):
+            header = index < header_rows
+            values = tuple(values) + ("",) * (columns - len(values))
+            tr_pr = (f'<w:trHeight w:val="{min_height}" w:hRule="atLeast"/>' if "" in values else "") + (
+                "<w:tblHeader/>" if header else "")
+            style = {"size": spec["size"], "bold": header}
+            cells = "".join(
+                _cell(w, self.paragraph(self.run(value, style) if value else "",
+                                        spacing=(padding, padding, self.compact_line, "auto"),
+                                        jc="center" if header else "left"))
+                for w, value in zip(widths, values))
+            out.append(f"<w:tr><w:trPr>{tr_pr}</w:trPr>{cells}</w:tr>" if tr_pr else f"<w:tr>{cells}</w:tr>")
+        tbl_pr = (f'<w:tblStyle w:val="TableGrid"/><w:tblW w:type="dxa" w:w="{sum(widths)}"/>'
+                  '<w:tblLayout w:type="fixed"/>')
+        self.parts.append(_table(tbl_pr, widths, "".join(out)))
+        self.parts.append(self.exact_gap(spec["gap_after_pt"]))
+
+    # header, footer
+
+    def header(self, doc: OfficialDocument) -> None:
+        spec = self.profile["header"]
+        widths = [round(self.package.width * share) for share in spec["column_shares"]]
+        rows = [[self.lines(row.get(side, []), doc, w, "center", into=[])
+                 for side, w in zip(("left", "right"), widths)] for row in spec["rows"]]
+        self.parts.append(self.layout_table(rows, spec["column_shares"], self.package.width))
+
+    def footer(self, doc: OfficialDocument) -> None:
+        spec = self.profile["footer"]
+        widths = [round(self.package.width * share) for share in spec["column_shares"]]
+        left = self.lines(_recipient_items(doc.recipients, spec["recipients"]), doc, widths[0], "left", into=[])
+        right = self.lines(spec["signature"], doc, widths[1], "center", into=[])
+        self.parts.append(self.layout_table([[left, right]], spec["column_shares"], self.package.width,
+                                            cant_split=True))
+
+    # body blocks
+
+    def block(self, block: Block) -> None:
+        if block.kind == "table":
+            self.table(block.rows, block.header_rows, self.profile["table"], self.package.width)
+        elif block.kind == "chart":
+            self.chart(block)
+        else:
+            self.body_paragraph(_block_runs(block, self.profile["body"]), keep_next=block.kind.startswith("heading"))
+
+    def chart(self, block: Block) -> None:
+        """The chart as a picture the width of the text, its caption (`block.text`) under it."""
+        if block.chart is None:
+            raise ValueError("a chart block needs a chart")
+        spec = self.profile["chart"]
+        png = chart_png(block.chart, width_mm=Emu(self.package.width).mm, spec=_frozen(spec))
+        self.pictures.append(png)
+        self.picture_titles.append(_nfc(block.chart.title))
+        picture = f"<w:r><w:drawing>\x00picture{len(self.pictures)}\x00</w:drawing></w:r>"
+        before, after = Pt(spec["space_before_pt"]).twips, Pt(spec["space_after_pt"]).twips
+        if not block.text:
+            self.parts.append(self.compact(picture, "center", before=before, after=after))
+            return
+        self.parts.append(self.compact(picture, "center", before=before, keep_next=True))
+        self.parts.append(self.compact(self.run(block.text, spec["caption"]), "center", after=after))
+
+    # công văn: Kính gửi
+
+    def addressees(self, addressees: tuple[str, ...]) -> None:
+        """ "Kính gửi: X." on one line for one addressee; else "Kính gửi:" then "- X;" lines."""
+        if not addressees:
+            return
+        spec = self.profile["addressees"]
+        texts = [_nfc(a).strip().rstrip(";,.").rstrip() for a in addressees]
+        if len(texts) == 1:
+            lines = [(f"{spec['label']} {texts[0]}{spec['end']}", spec["single"])]
+        else:
+            ends = [spec["separator"]] * (len(texts) - 1) + [spec["end"]]
+            lines = [(spec["label"], spec["several"]["label"])]
+            lines += [(f"{spec['bullet']}{t}{e}", spec["several"]["line"]) for t, e in zip(texts, ends)]
+        for index, (text, layout) in enumerate(lines):
+            indent = Cm(layout.get("indent_cm", 0)).twips
+            self.parts.append(self.compact(
+                self.run(text, spec), layout["align"],
+                before=Pt(spec["space_before_pt"]).twips if index == 0 else 0,
+                after=Pt(spec["space_after_pt"]).twips if index == len(lines) - 1 else None,
+                indent=(("left", indent),) if indent else ()))
+
+    # annexes
+
+    def annex(self, annex: Annex) -> None:
+        """A new landscape section: heading, title, note, then the table. Page numbers go on."""
+        spec = self.profile["annex"]
+        self.parts.append(self.paragraph(section=self.last_section))  # ends the section before
+        self.in_annex = True
+        lines = [(getattr(annex, key), spec[key]) for key in ("heading", "title", "note") if getattr(annex, key)]
+        for index, (text, style) in enumerate(lines):
+            after = Pt(spec["space_after_pt"]).twips if index == len(lines) - 1 else None
+            self.parts.append(self.compact(self.run(text, style), "center", after=after, keep_next=True))
+        self.table(annex.rows, annex.header_rows, spec["table"], self.package.annex_width)
+
+
+def _run_content(text: str) -> str:
+    out = []
+    for piece in re.split(r"([\t\r\n])", text):
+        if piece == "\t":
+            out.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            out.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if piece.strip() != piece else ""
+            out.append(f"<w:t{space}>{_escape(piece)}</w:t>")
+    return "".join(out)
+
+
+def _cell(width: int, content: str) -> str:
+    return f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>{content}</w:tc>'
+
+
+def _table(tbl_pr: str, widths: list[int], rows: str) -> str:
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    look = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+            'w:noVBand="1" w:val="04A0"/>')
+    return f"<w:tbl><w:tblPr>{tbl_pr}{look}</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{rows}</w:tbl>"
 
 
 def _item_texts(item: dict, doc: OfficialDocument) -> list[str]:
     value = item["text"] if "text" in item else getattr(doc, item["field"])
     texts = [value] if isinstance(value, str) else list(value or ())
     return [text.upper() if item.get("upper") else text for text in texts if text]
-
-
-def _add_rule(container, width: Length, share: float, profile: dict):
-    """An empty, short line whose bottom border is a centred rule `share` of `width` long."""
-    paragraph = container.add_paragraph()
-    border = _element("w:bottom", val="single", sz=str(round(profile["rule"]["weight_pt"] * 8)),
-                      space="1", color="auto")
-    borders = OxmlElement("w:pBdr")
-    borders.append(border)
-    # pBdr goes in first: the formatting set below is inserted after it in schema order.
-    paragraph._p.get_or_add_pPr().append(borders)
-    _set_exact_height(paragraph, profile["rule"]["height_pt"])
-    indent = Emu(round(width * (1 - share) / 2))
-    paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = indent
-    return paragraph
-
-
-def _set_exact_height(paragraph, height_pt: float) -> None:
-    fmt = paragraph.paragraph_format
-    fmt.space_before = fmt.space_after = Pt(0)
-    fmt.line_spacing = Pt(height_pt)
-
-
-# --- header and footer tables -------------------------------------------------------------
-
-def _add_header(document, doc: OfficialDocument, profile: dict, width: Length) -> None:
-    spec = profile["header"]
-    table, widths = _layout_table(document, len(spec["rows"]), spec["column_shares"], width)
-    for row, row_spec in zip(table.rows, spec["rows"]):
-        for cell, side, cell_width in zip(row.cells, ("left", "right"), widths):
-            _fill_cell(cell, row_spec.get(side, []), doc, profile, cell_width, "center")
-
-
-def _add_footer(document, doc: OfficialDocument, profile: dict, width: Length) -> None:
-    spec = profile["footer"]
-    table, widths = _layout_table(document, 1, spec["column_shares"], width)
-    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # never split over pages
-    left, right = table.rows[0].cells
-    _fill_cell(left, _recipient_items(doc.recipients, spec["recipients"]), doc, profile, widths[0], "left")
-    _fill_cell(right, spec["signature"], doc, profile, widths[1], "center")
 
 
 def _recipient_items(recipients: tuple[str, ...], spec: dict) -> list[dict]:
@@ -256,67 +537,6 @@ def _recipient_items(recipients: tuple[str, ...], spec: dict) -> list[dict]:
     ends = [spec["separator"]] * (len(texts) - 1) + [spec["end"]]
     lines = [{**spec["line"], "text": f"{spec['bullet']}{text}{end}"} for text, end in zip(texts, ends)]
     return [spec["heading"], *lines]
-
-
-def _fill_cell(cell, items: list[dict], doc: OfficialDocument, profile: dict, width: Length,
-               align: str) -> None:
-    """Replace the cell's initial empty paragraph by the lines of `items`."""
-    initial = cell.paragraphs[0]
-    _add_lines(cell, items, doc, profile, width, align)
-    if len(cell.paragraphs) > 1:
-        initial._p.getparent().remove(initial._p)
-
-
-def _layout_table(document, rows: int, shares: list[float], width: Length):
-    """A borderless table without cell padding, columns `shares` of `width`."""
-    table = document.add_table(rows=rows, cols=len(shares))
-    widths = [Emu(round(width * share)) for share in shares]
-    _set_widths(table, widths)
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        borders.append(_element(f"w:{edge}", val="nil"))
-    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
-                                 "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-    margins = OxmlElement("w:tblCellMar")
-    for edge in ("left", "right"):
-        margins.append(_element(f"w:{edge}", w="0", type="dxa"))
-    tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
-                                 "w:tblPrChange")
-    return table, widths
-
-
-def _set_widths(table, widths: list[Length]) -> None:
-    """Fixed column widths, written to the grid, every cell and the table width."""
-    table.autofit = False
-    tbl_w = table._tbl.tblPr.find(qn("w:tblW"))
-    tbl_w.set(qn("w:type"), "dxa")
-    tbl_w.set(qn("w:w"), str(sum(w.twips for w in widths)))
-    for column, width in zip(table.columns, widths):
-        column.width = width
-        for cell in column.cells:
-            cell.width = width
-
-
-def _element(tag: str, **attrs: str):
-    element = OxmlElement(tag)
-    for key, value in attrs.items():
-        element.set(qn(f"w:{key}"), value)
-    return element
-
-
-# --- body blocks --------------------------------------------------------------------------
-
-def _add_block(document, block: Block, profile: dict, width: Length) -> None:
-    if block.kind == "table":
-        _add_table(document, block.rows, block.header_rows, profile, width)
-        return
-    if block.kind == "chart":
-        _add_chart(document, block, profile, width)
-        return
-    paragraph = _add_body_paragraph(document, _block_runs(block, profile["body"]), profile)
-    if block.kind.startswith("heading"):
-        paragraph.paragraph_format.keep_with_next = True
 
 
 def _block_runs(block: Block, body: dict) -> list[tuple[str, dict]]:
@@ -330,70 +550,15 @@ def _block_runs(block: Block, body: dict) -> list[tuple[str, dict]]:
     raise ValueError(f"unknown block kind {block.kind!r}")
 
 
-def _add_table(document, rows: tuple[tuple[str, ...], ...], header_rows: int, profile: dict,
-               width: Length) -> None:
-    """A bordered Word table; the first `header_rows` rows are bold, centred header rows
-    repeated on every page. A row with an empty cell (left for the reader to fill) is at
-    least the profile's height, so there is room to write.
-
-    An empty line of the profile's gap height follows, so that Word never joins the table
-    to a following one (another block or the footer).
-    """
-    if not rows:
-        return
-    spec = profile["table"]
-    columns = max(len(row) for row in rows)
-    table = document.add_table(rows=len(rows), cols=columns)
-    table.style = document.styles["Table Grid"]
-    _set_widths(table, _column_widths(rows, width, spec))
-    for index, (row, values) in enumerate(zip(table.rows, rows)):
-        header = index < header_rows
-        values = tuple(values) + ("",) * (columns - len(values))
-        tr_pr = row._tr.get_or_add_trPr()
-        if "" in values:
-            tr_pr.append(_element("w:trHeight", val=str(Pt(spec["empty_row_min_height_pt"]).twips),
-                                  hRule="atLeast"))
-        if header:
-            tr_pr.append(OxmlElement("w:tblHeader"))
-        for cell, value in zip(row.cells, values):
-            paragraph = cell.paragraphs[0]
-            _compact(paragraph, profile, "center" if header else "left")
-            paragraph.paragraph_format.space_before = Pt(spec["cell_padding_pt"])
-            paragraph.paragraph_format.space_after = Pt(spec["cell_padding_pt"])
-            if value:
-                _add_run(paragraph, value, {"size": spec["size"], "bold": header}, profile["font"])
-    _set_exact_height(document.add_paragraph(), spec["gap_after_pt"])
-
-
-def _column_widths(rows, width: Length, spec: dict) -> list[Length]:
+def _column_widths(rows, width: int, spec: dict) -> list[int]:
     """Widths in proportion to each column's longest text, clamped to the profile's bounds."""
     columns = itertools.zip_longest(*rows, fillvalue="")
     weights = [min(max(spec["min_column_chars"], *(len(v) for v in column)), spec["max_column_chars"])
                for column in columns]
-    return [Emu(round(width * w / sum(weights))) for w in weights]
+    return [round(width * w / sum(weights)) for w in weights]
 
 
 # --- charts -------------------------------------------------------------------------------
-
-def _add_chart(document, block: Block, profile: dict, width: Length) -> None:
-    """The chart as a picture the width of the text, its caption (`block.text`) under it."""
-    if block.chart is None:
-        raise ValueError("a chart block needs a chart")
-    spec = profile["chart"]
-    paragraph = document.add_paragraph()
-    _compact(paragraph, profile, "center")
-    paragraph.paragraph_format.space_before = Pt(spec["space_before_pt"])
-    paragraph.paragraph_format.keep_with_next = bool(block.text)
-    png = chart_png(block.chart, width_mm=width.mm, spec=_frozen(spec))
-    picture = paragraph.add_run().add_picture(io.BytesIO(png), width=width)
-    picture._inline.docPr.set("descr", unicodedata.normalize("NFC", block.chart.title))
-    if block.text:
-        caption = document.add_paragraph()
-        _compact(caption, profile, "center")
-        _add_run(caption, block.text, spec["caption"], profile["font"])
-        paragraph = caption
-    paragraph.paragraph_format.space_after = Pt(spec["space_after_pt"])
-
 
 _CHART_LOCK = threading.Lock()
 
@@ -463,50 +628,3 @@ def _number(value: float) -> str:
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
-
-
-# --- công văn: Kính gửi -------------------------------------------------------------------
-
-def _add_addressees(document, addressees: tuple[str, ...], profile: dict) -> None:
-    """ "Kính gửi: X." on one line for one addressee; else "Kính gửi:" then "- X;" lines."""
-    if not addressees:
-        return
-    spec = profile["addressees"]
-    texts = [unicodedata.normalize("NFC", a).strip().rstrip(";,.").rstrip() for a in addressees]
-    if len(texts) == 1:
-        lines = [(f"{spec['label']} {texts[0]}{spec['end']}", spec["single"])]
-    else:
-        ends = [spec["separator"]] * (len(texts) - 1) + [spec["end"]]
-        lines = [(spec["label"], spec["several"]["label"])]
-        lines += [(f"{spec['bullet']}{t}{e}", spec["several"]["line"]) for t, e in zip(texts, ends)]
-    paragraphs = []
-    for text, layout in lines:
-        paragraph = document.add_paragraph()
-        _compact(paragraph, profile, layout["align"])
-        paragraph.paragraph_format.left_indent = Cm(layout.get("indent_cm", 0)) or None
-        _add_run(paragraph, text, spec, profile["font"])
-        paragraphs.append(paragraph)
-    paragraphs[0].paragraph_format.space_before = Pt(spec["space_before_pt"])
-    paragraphs[-1].paragraph_format.space_after = Pt(spec["space_after_pt"])
-
-
-# --- annexes ------------------------------------------------------------------------------
-
-def _add_annex(document, annex: Annex, profile: dict) -> None:
-    """A new landscape section: heading, title, note, then the table. Page numbers go on."""
-    spec = profile["annex"]
-    section = document.add_section(WD_SECTION.NEW_PAGE)
-    section.different_first_page_header_footer = False  # the page number shows on its first page
-    section.orientation = WD_ORIENT.LANDSCAPE
-    width = _set_page(section, {"page": spec["page"]})
-    paragraph = None
-    for key in ("heading", "title", "note"):
-        text = getattr(annex, key)
-        if text:
-            paragraph = document.add_paragraph()
-            _compact(paragraph, profile, "center")
-            paragraph.paragraph_format.keep_with_next = True
-            _add_run(paragraph, text, spec[key], profile["font"])
-    if paragraph is not None:
-        paragraph.paragraph_format.space_after = Pt(spec["space_after_pt"])
-    _add_table(document, annex.rows, annex.header_rows, {**profile, "table": spec["table"]}, width)
