@@ -12,7 +12,7 @@ import pytest
 from domain.adapters.docx_render import render_docx
 from tests.test_docx_render import annexed_plan, chart_report, cong_van, party_plan, state_plan
 
-INSTALL = "apt-get install libreoffice-writer-nogui fonts-liberation poppler-utils"
+INSTALL = "apt-get install libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils"
 NATIONAL = {"state": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "party": "ĐẢNG CỘNG SẢN VIỆT NAM"}
 
 
@@ -79,3 +79,16 @@ def test_every_document_kind_converts_to_pdf_in_libreoffice(tmp_path):
     text = pdf_text(out / "ke-hoach-bieu-mau.pdf")
     if text is not None:
         assert "Biểu mẫu số 02" in text and "TỔNG HỢP NGƯỜI THAM GIA ĐỐI THOẠI" in text
+    for stem in documents:
+        fonts = pdf_fonts(out / f"{stem}.pdf")
+        if fonts is not None:  # every Vietnamese letter in Times New Roman's metric twin, none fallen back
+            assert fonts and all(re.sub(r"^[A-Z]{6}\+", "", f).startswith(("LiberationSerif", "TimesNewRoman"))
+                                 for f in fonts), (stem, fonts)
+
+
+def pdf_fonts(pdf: Path) -> list[str] | None:
+    """Names of the fonts a PDF embeds; None without poppler's pdffonts."""
+    if not shutil.which("pdffonts"):
+        return None
+    listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0] for line in listing.splitlines()[2:] if line.strip()]
