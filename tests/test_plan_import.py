@@ -201,3 +201,11 @@ def test_a_word_draft_typed_in_vntime_fonts_is_converted(tmp_path):
     got = read_plan(items).summary()
     assert notes == ["tcvn3"]
     assert (got["title"], got["sections"]) == ("Công tác dân vận năm 2026", ["I. MỤC ĐÍCH, YÊU CẦU"])
+
+
+@pytest.mark.parametrize("content", [b"not a zip at all", b"PK\x05\x06" + b"\x00" * 18], ids=["garbage", "empty-zip"])
+def test_a_broken_word_file_is_refused_with_advice_to_save_it_again(tmp_path, content):
+    path = tmp_path / "hong.docx"
+    path.write_bytes(content)
+    with pytest.raises(DomainError, match="lưu lại dưới dạng .docx"):
+        read_source(path)

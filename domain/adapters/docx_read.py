@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from docx import Document
+from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
@@ -35,7 +36,7 @@ def read_source(path: Path) -> tuple[list[str | Table], list[str]]:
         raise DomainError("import_format", file=path, suffix=suffix or "(không có)")
     try:
         document = Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise DomainError("import_unreadable", file=path, problem=exc) from None
     items = list(_items(document))
     notes: list[str] = []
