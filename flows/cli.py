@@ -166,14 +166,23 @@ def plan_update(plan: int, file: Path, actor: str = AS) -> None:
 
 
 def _decide(plan: int, action: str, actor: str, reason: str | None = None) -> None:
+    """Record the decision (with its notices, in one transaction), then start the next stage: sending them."""
     from domain.services import plans
 
     def go():
         with runtime.uow() as uow:
-            return plans.decide(uow=uow, plan_id=plan, action=action, actor=actor, now=runtime.now(), reason=reason)
+            return plans.decide(uow=uow, plan_id=plan, action=action, actor=actor, now=runtime.now(), reason=reason,
+                                id_domain=runtime.settings().message_id_domain)
 
     state = run(go)
     console.print(f"Kế hoạch #{plan}: {ACTION_NAMES[action]} — trạng thái mới «{STATE_NAMES[State(state)]}».")
+    _notify(plan)
+
+
+def _notify(plan: int) -> None:
+    """Flow «notify-approvals»: send the notices the decision queued."""
+    totals = run(lambda: _lifecycle().notify_approvals_flow(plan))
+    console.print(f"Đã gửi {totals['sent']} thư báo" + (f", lỗi {totals['failed']}." if totals["failed"] else "."))
 
 
 @plan_app.command("submit")

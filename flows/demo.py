@@ -110,14 +110,18 @@ class Steps:
         from domain.model.workflow import ACTION_NAMES, STATE_NAMES, State
         from domain.services import plans
 
+        from flows import lifecycle
+
         def go():
             with runtime.uow() as uow:
                 return plans.decide(uow=uow, plan_id=plan, action=action, actor=actor, now=runtime.now(),
-                                    reason=reason)
+                                    reason=reason, id_domain=runtime.settings().message_id_domain)
 
         state = self(f"{ACTION_NAMES[action].capitalize()} — {actor}", go)
         note = f" (lý do: {reason})" if reason else ""
         self.console.print(f"    → «{STATE_NAMES[State(state)]}»{note}")
+        totals = lifecycle.notify_approvals_flow(plan)
+        self.console.print(f"    thư báo cho người xử lý tiếp — luồng «notify-approvals»: {totals['sent']} thư")
 
     def refused(self, plan: int, action: str, actor: str) -> None:
         """Show that the table denies what a role does not allow."""
@@ -174,6 +178,7 @@ class _Closing:
 
 
 def collect(plan_id: int, out: Path, mails: int) -> dict:
+    from domain.model.notices import NOTICE_KINDS
     from domain.model.workflow import STATE_NAMES, State
 
     with runtime.uow() as uow:
@@ -187,8 +192,9 @@ def collect(plan_id: int, out: Path, mails: int) -> dict:
             "number": docs[0].reference,
             "documents": [(d.reference, d.file_name, d.sha256) for d in docs],
             "copies": [(c.recipient_id, c.file_name, c.sha256) for c in copies],
-            "sent": {k: sum(1 for o in outbox if o.kind == k and o.status == "sent")
-                     for k in ("distribution", "report_request", "reminder")},
+            "sent": {**{k: sum(1 for o in outbox if o.kind == k and o.status == "sent")
+                        for k in ("distribution", "report_request", "reminder")},
+                     "notices": sum(1 for o in outbox if o.kind in NOTICE_KINDS and o.status == "sent")},
             "failed": sum(1 for o in outbox if o.status == "failed"),
             "received_by_server": mails,
             "reports": uow.reports.count(plan_id),
@@ -205,7 +211,8 @@ def print_summary(console: Console, s: dict) -> None:
         table.add_row("Bản gửi từng đơn vị", f"{len(s['copies'])} bản công văn kèm biểu mẫu báo cáo riêng "
                                              f"(documents/… - <mã đơn vị>.docx)")
     table.add_row("Thư đã gửi", f"phát hành {s['sent']['distribution']}, đề nghị báo cáo "
-                                f"{s['sent']['report_request']}, nhắc {s['sent']['reminder']}; lỗi {s['failed']}")
+                                f"{s['sent']['report_request']}, nhắc {s['sent']['reminder']}, thư báo duyệt và ban hành "
+                                f"{s['sent']['notices']}; lỗi {s['failed']}")
     table.add_row("Máy chủ thư nhận", f"{s['received_by_server']} thư (mail/*.eml)")
     table.add_row("Báo cáo đã nhận", str(s["reports"]))
     table.add_row("Nhật ký", s["audit"])

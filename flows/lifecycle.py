@@ -30,7 +30,8 @@ def create_plan(path: str, actor: str) -> int:
 def sign_and_number(plan_id: int, actor: str) -> int:
     """Sign: draw the register number, date, render the .docx and record its SHA-256."""
     with runtime.uow() as uow:
-        return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx)
+        return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx,
+                                id_domain=runtime.settings().message_id_domain)
 
 
 @task
@@ -180,3 +181,9 @@ def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False) -
     document_id = roll_up_review(plan_id, actor, final)
     write_documents(plan_id)
     return document_id
+
+
+@flow(name="notify-approvals")
+def notify_approvals_flow(plan_id: int) -> dict:
+    """Send the notices a decision queued: to the approvers, the designated signer, the drafter or the clerks."""
+    return deliver_mail(plan_id)

@@ -29,6 +29,7 @@ def cli(monkeypatch, db_url, docs_dir):
     monkeypatch.setenv("KEHOACH_DATABASE_URL", db_url)
     monkeypatch.setenv("KEHOACH_DOCUMENTS_DIR", str(docs_dir))
     monkeypatch.setenv("COLUMNS", "250")  # wide tables: no cell wrapped over lines
+    monkeypatch.setattr("flows.cli._notify", lambda plan: None)  # no flow here: see test_orchestration_flows.py
     get_settings.cache_clear()
     runner = CliRunner()
 

@@ -55,7 +55,7 @@ def test_the_local_mail_server_received_one_message_per_outbox_row_each_well_for
     out, summary = demo
     emls = sorted((out / "mail").glob("*.eml"))
     sent = summary["sent"]
-    assert len(emls) == sent["distribution"] + sent["report_request"] + sent["reminder"] == 19
+    assert len(emls) == sent["distribution"] + sent["report_request"] + sent["reminder"] + sent["notices"] == 25
     ids = set()
     for path in emls:
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)

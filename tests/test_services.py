@@ -375,7 +375,7 @@ def test_distribution_queues_one_mail_per_recipient_body_with_an_address_once(or
     with org() as uow:
         queued = delivery.distribute_plan(uow=uow, plan_id=plan_id, actor="system", now=now, id_domain=ID_DOMAIN)
     assert queued == len(MAILED_RECIPIENTS)
-    rows = outbox(org, plan_id)
+    rows = outbox(org, plan_id, "distribution")
     assert {r.recipient_id for r in rows} == MAILED_RECIPIENTS
     assert len(rows) == len(MAILED_RECIPIENTS)
     assert all(r.kind == "distribution" and r.status == "pending" and r.document_id == doc_id for r in rows)
@@ -389,7 +389,7 @@ def test_distribution_queues_one_mail_per_recipient_body_with_an_address_once(or
     with org() as uow:
         again = delivery.distribute_plan(uow=uow, plan_id=plan_id, actor="hoa.vt", now=now, id_domain=ID_DOMAIN)
     assert again == 0
-    rows = outbox(org, plan_id)
+    rows = outbox(org, plan_id, "distribution")
     assert len(rows) == len(MAILED_RECIPIENTS)
     assert {r.recipient_id: r.message_id for r in rows} == first_ids
     assert len(set(first_ids.values())) == len(first_ids)
@@ -648,7 +648,7 @@ def test_distributing_a_plan_that_is_not_issued_is_refused_and_queues_nothing(or
         with org() as uow:
             delivery.distribute_plan(uow=uow, plan_id=plan_id, actor="system", now=now, id_domain=ID_DOMAIN)
     assert info.value.code == "action_not_allowed"
-    assert outbox(org, plan_id) == []
+    assert outbox(org, plan_id, "distribution") == []
     assert state_of(org, plan_id) == "approved"
 
 
@@ -658,7 +658,7 @@ def test_only_a_clerk_or_the_system_distributes_a_plan(org, plan_data, now):
         with org() as uow:
             delivery.distribute_plan(uow=uow, plan_id=plan_id, actor="lan.vp", now=now, id_domain=ID_DOMAIN)
     assert info.value.code == "role_required"
-    assert outbox(org, plan_id) == []
+    assert outbox(org, plan_id, "distribution") == []
     assert state_of(org, plan_id) == "issued"
 
 

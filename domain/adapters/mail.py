@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 # The data classes and errors live in the pure model (domain.services catches these very classes);
 # they are re-exported here so callers of the adapter need one import.
 from domain.model.mail import Attachment, OutgoingMail, PermanentMailError, TransientMailError
+from domain.model.notices import NOTICE_KINDS  # the workflow's notices: approvals, issue, overdue
 
 __all__ = ["Attachment", "OutgoingMail", "render_mail", "render_parts", "SmtpSender", "TransientMailError",
            "PermanentMailError", "MailSink", "KINDS", "TEMPLATE_DIR"]
@@ -104,8 +105,8 @@ def _finish_tree(_message, root, *, boundary_seed: str) -> None:
 
 
 def _check_mail(mail: OutgoingMail, sender_email: str) -> None:
-    if mail.kind not in KINDS:
-        raise ValueError(f"unknown mail kind {mail.kind!r}; expected one of {KINDS}")
+    if mail.kind not in KINDS + NOTICE_KINDS:
+        raise ValueError(f"unknown mail kind {mail.kind!r}; expected one of {KINDS + NOTICE_KINDS}")
     for address in (sender_email, mail.to_email):
         _check_address(address)
     mid = mail.message_id

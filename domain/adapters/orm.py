@@ -136,9 +136,10 @@ class OutboxRow(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     document_id: Optional[int] = Field(default=None, foreign_key="document.id")
-    recipient_id: str = Field(foreign_key="body.id")
+    recipient_id: str  # a body's id, or a user's when recipient_type is "user"
+    recipient_type: str = "body"  # body | user (approval notices go to people)
     email: str
-    kind: str  # distribution | report_request | reminder
+    kind: str  # distribution | report_request | reminder | approval_request | approved | returned | ...
     period_key: str = ""
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0

@@ -34,6 +34,47 @@ def add_working_days(d: date, n: int) -> date:
     return d
 
 
+def is_working_day(d: date) -> bool:
+    return d.weekday() < 5
+
+
+def working_days_before(d: date, n: int) -> date:
+    """The n-th working day before `d` (`d` itself when n is 0)."""
+    while n > 0:
+        d -= timedelta(days=1)
+        if is_working_day(d):
+            n -= 1
+    return d
+
+
+def working_days_late(deadline: date, today: date) -> int:
+    """Working days from the day after `deadline` through `today` (0 until the deadline has passed)."""
+    days, d = 0, deadline
+    while d < today:
+        d += timedelta(days=1)
+        days += is_working_day(d)
+    return days
+
+
+REMIND, OVERDUE = "remind", "overdue"
+
+
+def follow_up_step(today: date, deadline: date, *, remind_days_before: int) -> str | None:
+    """What the daily sweep does for an open period on `today`.
+
+    "remind" on each working day from `remind_days_before` working days before the deadline through
+    the deadline itself; "overdue" on each working day after it; None before the window and on
+    days off. The outbox keys both by day, so running the sweep twice a day sends nothing twice.
+    """
+    if not is_working_day(today):
+        return None
+    if today > deadline:
+        return OVERDUE
+    if today >= working_days_before(deadline, remind_days_before):
+        return REMIND
+    return None
+
+
 def quarter(year: int, q: int, *, deadline_days: int = 3) -> Period:
     """Quarter `q` of `year` with NĐ 09/2019 cut-offs."""
     if q not in ROMAN_Q:

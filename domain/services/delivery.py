@@ -9,6 +9,8 @@ from typing import Any, Callable, Protocol
 from domain.model.documents import office_title
 from domain.model.mail import (Attachment, OutgoingMail, PermanentMailError, TransientMailError,
                                message_id)
+from domain.model.notices import NOTICE_KINDS
+from domain.model.org import User
 from domain.model.plan import PlanContent
 from domain.model.reporting import format_figure
 from domain.services.plans import recipients_with_mail
@@ -21,10 +23,13 @@ class Sender(Protocol):
 
 def queue(uow, *, plan, recipient, kind: str, now: datetime, id_domain: str, period_key: str = "",
           document_id: int | None = None) -> bool:
-    """One outbox row per (plan, recipient, kind, period); False when it was already queued."""
+    """One outbox row per (plan, recipient, kind, period); False when it was already queued.
+
+    `recipient` is a body or, for the approval notices, a `User`: anything with an id and an e-mail.
+    """
     return uow.outbox.add_once(
         plan_id=plan.id, document_id=document_id, recipient_id=recipient.id, email=recipient.email, kind=kind,
-        period_key=period_key, created_at=now,
+        recipient_type="user" if isinstance(recipient, User) else "body", period_key=period_key, created_at=now,
         message_id=message_id(plan_id=plan.id, recipient=recipient.id, kind=kind, period_key=period_key,
                               domain=id_domain))
 
@@ -53,6 +58,10 @@ def compose(*, uow, outbox_id: int) -> OutgoingMail | None:
     row = uow.outbox.get(outbox_id)
     if row is None or row.status != "pending":
         return None
+    if row.kind in NOTICE_KINDS:  # the workflow's own notices (approvals, issue, overdue): see notices.py
+        from domain.services.notices import compose_notice  # notices queues through this module
+
+        return compose_notice(uow=uow, row=row)
     plan = uow.plans.get(row.plan_id)
     content = PlanContent.from_dict(plan.content)
     recipient = uow.bodies.get(row.recipient_id)

@@ -19,6 +19,7 @@ from domain.services.workflow import apply, get_plan, record, require_user
 REGIME_NAMES = {"party": "văn bản của Đảng (HD 36-HD/VPTW)", "state": "văn bản hành chính (NĐ 30/2020/NĐ-CP)"}
 Renderer = Callable[[OfficialDocument], bytes]
 DECISIONS = ("submit", "approve", "return", "resubmit", "reject")
+ID_DOMAIN = "kehoach.local"  # the Message-ID domain when the caller names none (Settings.message_id_domain)
 
 
 def _resolve(uow, content: PlanContent) -> PlanContent:
@@ -140,32 +141,44 @@ def update_plan(*, uow, plan_id: int, data: Any, source: str, actor: str, now: d
     return plan.version
 
 
-def decide(*, uow, plan_id: int, action: str, actor: str, now: datetime, reason: str | None = None) -> str:
-    """Record an approval decision (submit, approve, return, resubmit, reject); returns the new state."""
+def decide(*, uow, plan_id: int, action: str, actor: str, now: datetime, reason: str | None = None,
+           id_domain: str = ID_DOMAIN) -> str:
+    """Record an approval decision (submit, approve, return, resubmit, reject); returns the new state.
+
+    One transaction: the state change, its audit event and the notices to whoever acts next
+    (domain/model/notices.py) land together, or none of them does.
+    """
+    from domain.services.notices import queue_decision_notices  # notices -> delivery -> plans
+
     if action not in DECISIONS:
         raise ValueError(action)
     plan = get_plan(uow, plan_id)
-    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, reason=reason,
-          data={"version": plan.version})
+    event = apply(uow=uow, plan=plan, action=action, actor=actor, now=now, reason=reason,
+                  data={"version": plan.version})
+    queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return plan.state
 
 
-def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer) -> int:
+def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, id_domain: str = ID_DOMAIN) -> int:
     """Sign: draw the next register number, date, render the .docx, record its SHA-256; returns the document id.
 
-    One transaction: the number, the file's hash, the state change and the audit event land together.
+    One transaction: the number, the file's hash, the state change, the audit event and the notice to
+    the clerks (văn thư) land together.
     """
+    from domain.services.notices import queue_decision_notices  # notices -> delivery -> plans
+
     plan = get_plan(uow, plan_id)
     if plan.state in (State.ISSUED, State.DISTRIBUTED, State.CLOSED):
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
     content = PlanContent.from_dict(plan.content)
-    apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
+    event = apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
     doc = issue_document(uow=uow, plan_id=plan.id, kind="plan", content=content, actor=actor, now=now,
                          render=render)
     plan.document_id = doc.id
     record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, data=document_facts(doc))
+    queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id
 
