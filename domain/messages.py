@@ -98,6 +98,23 @@ MESSAGES: dict[str, str] = {
         "máy chủ thư tạm thời không nhận ({error}). Các bước trước đã được lưu; thư vẫn nằm trong hộp thư đi. "
         "Kiểm tra cấu hình KEHOACH_SMTP_* rồi chạy «kehoach mail send» để gửi tiếp."
     ),
+    # the outbox, as staff see it
+    "mail_status_pending": "chờ gửi",
+    "mail_status_sending": "đang gửi",
+    "mail_status_sent": "đã gửi",
+    "mail_status_failed": "không gửi được",
+    "mail_kind_distribution": "phát hành văn bản",
+    "mail_kind_report_request": "đề nghị báo cáo",
+    "mail_kind_reminder": "nhắc báo cáo",
+    "mail_kind_receipt_reminder": "nhắc xác nhận đã nhận",
+    "mail_unknown": "Không có thư #{id} trong hộp thư đi. Dùng «kehoach mail list» để xem các thư.",
+    "mail_not_failed": (
+        "Thư #{id} đang ở trạng thái «{status}»; chỉ đưa lại vào hàng chờ được thư ở trạng thái «không gửi được»."
+    ),
+    "mail_sent_summary": "Đã gửi {sent} thư; {failed} thư không gửi được.",
+    "mail_failed_hint": "Xem lý do: «kehoach mail list --failed»; sửa địa chỉ rồi «kehoach mail retry SỐ_THƯ».",
+    "mail_retried": "Thư #{id} tới {email} đã được đưa lại vào hàng chờ gửi; chạy «kehoach mail send» để gửi.",
+    "mail_none": "Không có thư nào.",
 }
 
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_timeout: float = 30.0
+    smtp_ca_file: Path | None = None  # a private CA that signed the server's certificate (STARTTLS/SSL)
+    mail_retry_delays: list[float] = [2, 10, 30]  # seconds before each retry of a chunk after a transient failure
+    receipt_reminder_days: int = 3  # working days after a distribution before an unconfirmed receipt is reminded
     mail_from: str = "vanthu@kehoach.local"
     mail_from_name: str = "Văn thư kehoach"
     message_id_domain: str = "kehoach.local"

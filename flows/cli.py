@@ -297,7 +297,46 @@ def report_remind(plan: int, actor: str = AS_SYSTEM) -> None:
 def mail_send() -> None:
     """Gửi mọi thư đang chờ trong hộp thư đi."""
     totals = run(lambda: _lifecycle().deliver_mail())
-    console.print(f"Đã gửi {totals['sent']} thư, lỗi {totals['failed']}.")
+    console.print(message("mail_sent_summary", sent=totals["sent"], failed=totals["failed"]))
+    if totals["failed"]:
+        console.print(message("mail_failed_hint"))
+
+
+@mail_app.command("list")
+def mail_list(failed: bool = typer.Option(False, "--failed", help="Chỉ các thư không gửi được."),
+              plan: Optional[int] = typer.Option(None, "--plan", help="Chỉ thư của kế hoạch này.")) -> None:
+    """Các thư trong hộp thư đi: người nhận, loại, kỳ, trạng thái, số lần thử, lỗi gần nhất."""
+    from domain.services import delivery
+
+    def go():
+        with runtime.uow() as uow:
+            return delivery.list_outbox(uow=uow, plan_id=plan, status="failed" if failed else None)
+
+    rows = run(go)
+    if not rows:
+        console.print(message("mail_none"))
+        return
+    table = Table("#", "KH", "Người nhận", "Loại thư", "Kỳ", "Trạng thái", "Số lần thử", "Lỗi gần nhất")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["plan_id"]), f"{r['recipient_name']} <{r['email']}>",
+                      delivery.kind_name(r["kind"]), r["period_key"], delivery.status_name(r["status"]),
+                      str(r["attempts"]), r["last_error"] or "")
+    console.print(table)
+
+
+@mail_app.command("retry")
+def mail_retry(id: int = typer.Argument(..., help="Số thư (cột # của «kehoach mail list»)."),
+               actor: str = AS_SYSTEM) -> None:
+    """Đưa một thư không gửi được trở lại hàng chờ gửi (ghi vào nhật ký)."""
+    from domain.services import delivery
+
+    def go():
+        with runtime.uow() as uow:
+            return delivery.retry_failed(uow=uow, outbox_id=id, actor=actor, now=runtime.now())
+
+    data = run(go)
+    console.print(message("mail_retried", id=id, email=data["email"]))
+
 
 
 # --- audit ---------------------------------------------------------------------------------

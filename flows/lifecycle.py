@@ -4,9 +4,10 @@ from __future__ import annotations
 from prefect import flow, task
 
 from domain.adapters.yaml_source import load_yaml
+from domain.model.mail import TransientMailError
 from domain.model.reporting import parse_period_key, quarter_containing
 from domain.services import delivery, org, plans, reporting
-from flows import runtime
+from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
 
@@ -80,9 +81,8 @@ def roll_up_review(plan_id: int, actor: str, final: bool) -> int:
 
 @task
 def pending_messages(plan_id: int | None) -> list[int]:
-    """The outbox rows still to send."""
-    with runtime.uow() as uow:
-        return delivery.pending(uow=uow, plan_id=plan_id)
+    """The outbox rows still to send (pending, or left "sending" by a crash)."""
+    return outbox.pending_ids(plan_id)
 
 
 # --- tasks: one I/O each ---------------------------------------------------------------------
@@ -94,19 +94,21 @@ def write_documents(plan_id: int) -> int:
     return len(runtime.write_documents(items))
 
 
-@task(**IO_RETRIES)
+def transient_mail_failure(task, task_run, state) -> bool:
+    """Retry a chunk only after a transient SMTP failure: waiting cures neither a bug nor a refusal."""
+    try:
+        state.result()
+    except TransientMailError:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+@task(**IO_RETRIES, retry_condition_fn=transient_mail_failure)
 def send_chunk(ids: list[int], done_before: int, total: int) -> dict:
-    """Send a chunk of outbox rows over one SMTP connection."""
-    done = [done_before]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        runtime.progress("mail", done[0], total)
-
-    with runtime.smtp() as sender:
-        result = delivery.deliver(uow_factory=runtime.uow, ids=ids, sender=sender, render=runtime.render_mail,
-                                  mail_from=runtime.settings().mail_from, now=runtime.now, on_progress=advance)
-    return result.__dict__
+    """Send a chunk of outbox rows over one SMTP connection; rows already sent are skipped on a retry."""
+    return outbox.send_rows(ids, done_before=done_before, total=total)
 
 
 def chunks(ids: list[int], size: int) -> list[list[int]]:
@@ -116,12 +118,22 @@ def chunks(ids: list[int], size: int) -> list[list[int]]:
 # --- flows -------------------------------------------------------------------------------------
 @flow(name="deliver-mail")
 def deliver_mail(plan_id: int | None = None) -> dict:
-    """Send every pending message, in chunks over one connection each."""
+    """Send every pending message, in chunks over one connection each, retrying transient failures with back-off."""
     ids = pending_messages(plan_id)
-    totals = {"sent": 0, "failed": 0, "skipped": 0}
-    for i, chunk in enumerate(chunks(ids, runtime.settings().outbox_batch_size)):
-        for key, value in send_chunk(chunk, i * runtime.settings().outbox_batch_size, len(ids)).items():
-            totals[key] += value
+    size, delays = runtime.settings().outbox_batch_size, runtime.settings().mail_retry_delays
+    send = send_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
+    postponed = None
+    for i, chunk in enumerate(chunks(ids, size)):
+        try:
+            for key, value in send(chunk, i * size, len(ids)).items():
+                totals[key] += value
+        except TransientMailError as exc:
+            if not exc.per_message:
+                raise  # the server is out of reach: every following chunk would fail alike
+            postponed = exc  # an address the server defers: the other chunks still go
+    if postponed is not None:
+        raise postponed
     return totals
 
 

@@ -44,7 +44,7 @@ def render_mail(mail) -> bytes:
     from domain.adapters.mail import render_mail as render
 
     s = settings()
-    return render(mail, sender_email=s.mail_from, sender_name=s.mail_from_name, date=now())
+    return render(mail, sender_email=s.mail_from, sender_name=s.mail_from_name, date=mail.date or now())
 
 
 def smtp():
@@ -52,7 +52,7 @@ def smtp():
 
     s = settings()
     return SmtpSender(host=s.smtp_host, port=s.smtp_port, user=s.smtp_user, password=s.smtp_password,
-                      starttls=s.smtp_starttls, ssl=s.smtp_ssl, timeout=s.smtp_timeout)
+                      starttls=s.smtp_starttls, ssl=s.smtp_ssl, timeout=s.smtp_timeout, ca_file=s.smtp_ca_file)
 
 
 def write_documents(items: list[tuple[str, bytes]]) -> list[Path]:

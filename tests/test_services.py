@@ -394,8 +394,8 @@ def test_distribution_queues_one_mail_per_recipient_body_with_an_address_once(or
     assert {r.recipient_id: r.message_id for r in rows} == first_ids
     assert len(set(first_ids.values())) == len(first_ids)
     for recipient, mid in first_ids.items():
-        assert mid == message_id(plan_id=plan_id, recipient=recipient, kind="distribution", period_key="",
-                                 domain=ID_DOMAIN)
+        assert mid == message_id(plan_id=plan_id, document_id=doc_id, recipient=recipient, kind="distribution",
+                                 period_key="", domain=ID_DOMAIN)
 
 
 # --- reporting ---------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class SqlUnitOfWork:
         self.periods = Periods(self.session)
         self.reports = Reports(self.session)
         self.outbox = Outbox(self.session)
+        self.receipts = Receipts(self.session)
         self.audit = Audit(self.session)
         return self
 
@@ -261,28 +262,78 @@ class Reports(_Repo):
 
 
 class Outbox(_Repo):
-    def add_once(self, **fields: Any) -> bool:
-        """Queue a message unless its (plan, recipient, kind, period) is already queued."""
+    def add_once(self, **fields: Any) -> orm.OutboxRow | None:
+        """Queue a message unless its (plan, document, recipient, kind, period) is already queued;
+        the new row, or None. Checked here first because SQL's UNIQUE lets NULL documents repeat
+        (SQLite's BEGIN IMMEDIATE makes the check and the insert one step)."""
         q = select(orm.OutboxRow.id).where(
-            orm.OutboxRow.plan_id == fields["plan_id"], orm.OutboxRow.recipient_id == fields["recipient_id"],
-            orm.OutboxRow.kind == fields["kind"], orm.OutboxRow.period_key == fields.get("period_key", ""))
+            orm.OutboxRow.plan_id == fields["plan_id"], orm.OutboxRow.document_id == fields.get("document_id"),
+            orm.OutboxRow.recipient_id == fields["recipient_id"], orm.OutboxRow.kind == fields["kind"],
+            orm.OutboxRow.period_key == fields.get("period_key", ""))
         if self.session.exec(q).first() is not None:
-            return False
-        self.session.add(orm.OutboxRow(**fields))
+            return None
+        row = orm.OutboxRow(**fields)
+        self.session.add(row)
         self.session.flush()
-        return True
+        return row
 
     def pending_ids(self, plan_id: int | None = None) -> list[int]:
-        q = select(orm.OutboxRow.id).where(orm.OutboxRow.status == "pending").order_by(orm.OutboxRow.id)
+        """Rows still to send: pending, and those a crash left "sending"."""
+        q = (select(orm.OutboxRow.id).where(orm.OutboxRow.status.in_(("pending", "sending")))
+             .order_by(orm.OutboxRow.id))
         if plan_id is not None:
             q = q.where(orm.OutboxRow.plan_id == plan_id)
         return list(self.session.exec(q))
+
+    def listing(self, *, plan_id: int | None = None, status: str | None = None) -> list[orm.OutboxRow]:
+        q = select(orm.OutboxRow).order_by(orm.OutboxRow.id)
+        if plan_id is not None:
+            q = q.where(orm.OutboxRow.plan_id == plan_id)
+        if status is not None:
+            q = q.where(orm.OutboxRow.status == status)
+        return list(self.session.exec(q))
+
+    def latest(self, *, document_id: int, recipient_id: str, kind: str) -> orm.OutboxRow | None:
+        """The last row queued of a kind for a document and a recipient."""
+        q = (select(orm.OutboxRow).where(orm.OutboxRow.document_id == document_id,
+                                         orm.OutboxRow.recipient_id == recipient_id, orm.OutboxRow.kind == kind)
+             .order_by(orm.OutboxRow.id.desc()))
+        return self.session.exec(q).first()
 
     def get(self, row_id: int) -> orm.OutboxRow | None:
         return self.session.get(orm.OutboxRow, row_id)
 
     def for_plan(self, plan_id: int) -> list[orm.OutboxRow]:
         q = select(orm.OutboxRow).where(orm.OutboxRow.plan_id == plan_id).order_by(orm.OutboxRow.id)
+        return list(self.session.exec(q))
+
+
+class Receipts(_Repo):
+    """The receipts distributed documents ask for ("xác nhận đã nhận")."""
+
+    def add(self, **fields: Any) -> orm.ReceiptRow:
+        row = orm.ReceiptRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def code_taken(self, code: str) -> bool:
+        return self.session.exec(select(orm.ReceiptRow.id).where(orm.ReceiptRow.code == code)).first() is not None
+
+    def with_code(self, code: str) -> orm.ReceiptRow | None:
+        return self.session.exec(select(orm.ReceiptRow).where(orm.ReceiptRow.code == code)).first()
+
+    def for_outbox(self, outbox_id: int) -> orm.ReceiptRow | None:
+        return self.session.exec(select(orm.ReceiptRow).where(orm.ReceiptRow.outbox_id == outbox_id)).first()
+
+    def for_plan(self, plan_id: int) -> list[orm.ReceiptRow]:
+        q = select(orm.ReceiptRow).where(orm.ReceiptRow.plan_id == plan_id).order_by(orm.ReceiptRow.id)
+        return list(self.session.exec(q))
+
+    def unconfirmed(self, plan_id: int | None = None) -> list[orm.ReceiptRow]:
+        q = select(orm.ReceiptRow).where(orm.ReceiptRow.confirmed_at.is_(None)).order_by(orm.ReceiptRow.id)
+        if plan_id is not None:
+            q = q.where(orm.ReceiptRow.plan_id == plan_id)
         return list(self.session.exec(q))
 
 

@@ -4,12 +4,12 @@ capture mail locally for the demo.
 - `render_mail` is pure: Jinja2 templates in templates/mail/ + the `emails` library, with a fixed
   Date, the caller's Message-ID and MIME boundaries derived from it, so the same mail is the same
   bytes every time.
-- `SmtpSender` is the only code that opens SMTP connections: one per batch, closed with QUIT.
+- `SmtpSender` is the only code that opens SMTP connections: one `emails` SMTPBackend per batch,
+  every response checked, closed with QUIT.
 - `MailSink` is a local aiosmtpd server that writes every message it receives to NNNN.eml.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import smtplib
@@ -21,9 +21,11 @@ from datetime import datetime
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterator
 
 import emails
+from emails.backend.smtp import SMTPBackend
+from emails.backend.smtp.client import SMTPClientWithResponse, SMTPClientWithResponse_SSL
+from emails.backend.smtp.exceptions import SMTPConnectNetworkError
 from aiosmtpd.controller import Controller
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -141,105 +143,166 @@ def _crlf(text: str) -> str:
 # --- sending ---------------------------------------------------------------------------------
 
 class SmtpSender:
-    """One SMTP connection for a batch of sends: `with SmtpSender(...) as s: s.send(...)`.
+    """One SMTP connection for a batch of sends, through one reused `emails` SMTPBackend:
+    `with SmtpSender(...) as s: s.send(...)`; QUIT on leaving.
 
-    Raises TransientMailError (4xx, connection errors, time-outs: retry later) or
-    PermanentMailError (5xx, refused recipient). A dropped connection is reopened once.
+    `emails` reports a refusal in the response it returns rather than raising (its fail_silently
+    default); every response is checked here. Raises:
+    - PermanentMailError: 5xx to this message's recipient or content (RCPT, DATA; 552 at MAIL).
+    - TransientMailError with per_message=True: 4xx to this message (e.g. greylisting); the
+      connection stays usable.
+    - TransientMailError with per_message=False: the connection failed (refused, time-out, lost
+      twice: `emails` reconnects once), or the server refused the session itself (greeting,
+      STARTTLS, login, the sender, 421): no message of the batch can go until that is fixed.
+    TLS (STARTTLS on 587, or SSL on 465) checks the server's certificate against the system's CAs,
+    or against `ca_file`.
     """
 
     def __init__(self, *, host: str, port: int, user: str | None = None, password: str | None = None,
-                 starttls: bool = False, ssl: bool = False, timeout: float = 30.0):
+                 starttls: bool = False, ssl: bool = False, timeout: float = 30.0,
+                 ca_file: str | os.PathLike | None = None, local_hostname: str | None = None):
         if starttls and ssl:
             raise ValueError("use either starttls (port 587) or ssl (port 465), not both")
         self.host, self.port = host, port
         self._user, self._password = user, password
         self._starttls, self._ssl, self._timeout = starttls, ssl, timeout
-        self._connection: smtplib.SMTP | None = None
+        self._ca_file, self._local_hostname = ca_file, local_hostname
+        self._backend: _Backend | None = None
         self._active = False
 
     def __enter__(self) -> "SmtpSender":
-        with self._translate_errors("connect"):
-            self._open()
+        options = dict(host=self.host, port=self.port, ssl=self._ssl, tls=self._starttls, user=self._user,
+                       password=self._password, timeout=self._timeout, fail_silently=True)
+        if self._local_hostname:
+            options["local_hostname"] = self._local_hostname
+        context = _tls_context(self._ca_file) if (self._ssl or self._starttls) else None
+        self._backend = _Backend(tls_context=context, **options)
+        try:  # connect now: a wrong host, certificate or password shows before any row is claimed
+            self._backend.get_client()
+        except (smtplib.SMTPException, OSError) as error:
+            self._backend.discard()
+            self._backend = None
+            raise _session_error(self._where("connect"), error) from error
+        except UnicodeEncodeError as error:  # smtplib sends the user name and password as ASCII only
+            self._backend.discard()
+            self._backend = None
+            raise TransientMailError(f"{self._where('login')}: the SMTP user name and password must be ASCII "
+                                     f"(KEHOACH_SMTP_USER, KEHOACH_SMTP_PASSWORD)", per_message=False) from error
         self._active = True
         return self
 
     def __exit__(self, *exc) -> None:
         self._active = False
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
-        finally:
-            connection.close()
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            try:
+                backend.close()  # QUIT; fail_silently: a server already gone is no error here
+            finally:
+                backend.discard()
 
     def send(self, *, mail_from: str, to: str, message: bytes) -> None:
         """Send rendered bytes to one recipient, or raise Transient/PermanentMailError."""
-        if not self._active:
+        if not self._active or self._backend is None:
             raise RuntimeError("SmtpSender.send() must be called inside `with SmtpSender(...)`")
-        with self._translate_errors(f"sending to <{to}>"):
-            try:
-                self._sendmail(mail_from, to, message)
-            except smtplib.SMTPServerDisconnected:
-                self._discard()
-                self._sendmail(mail_from, to, message)  # reconnect once
-
-    def _sendmail(self, mail_from: str, to: str, message: bytes) -> None:
-        connection = self._connection or self._open()
-        refused = connection.sendmail(mail_from, [to], message)
-        if refused:  # only possible with several recipients; kept for safety
-            raise smtplib.SMTPRecipientsRefused(refused)
-
-    def _open(self) -> smtplib.SMTP:
-        context = ssl.create_default_context() if (self._ssl or self._starttls) else None
-        if self._ssl:
-            connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self._timeout, context=context)
-        else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
+        where = self._where(f"sending to <{to}>")
         try:
-            if self._starttls:
-                connection.starttls(context=context)
-            if self._user:
-                connection.login(self._user, self._password or "")
-        except BaseException:
-            connection.close()
-            raise
-        self._connection = connection
-        return connection
+            response = self._backend.sendmail(from_addr=mail_from, to_addrs=[to], msg=_Rendered(message))
+        except (smtplib.SMTPException, OSError) as error:  # lost again after `emails`' one reconnection
+            self._backend.discard()
+            raise _session_error(where, error) from error
+        error = _refusal(where, response)
+        if error is not None:
+            if not error.per_message:
+                self._backend.discard()
+            raise error
 
-    def _discard(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
-
-    @contextlib.contextmanager
-    def _translate_errors(self, action: str) -> Iterator[None]:
-        where = f"SMTP {self.host}:{self.port}, {action}"
-        try:
-            yield
-        except smtplib.SMTPRecipientsRefused as error:
-            code, text = next(iter(error.recipients.values()))
-            raise _reply_error(where, code, text) from error
-        except smtplib.SMTPResponseException as error:
-            raise _reply_error(where, error.smtp_code, error.smtp_error) from error
-        except smtplib.SMTPServerDisconnected as error:
-            self._discard()
-            raise TransientMailError(f"{where}: connection closed by the server ({error})") from error
-        except smtplib.SMTPException as error:
-            raise PermanentMailError(f"{where}: {error}") from error
-        except OSError as error:  # refused, reset, time-out, TLS failure
-            self._discard()
-            raise TransientMailError(f"{where}: {type(error).__name__}: {error}") from error
+    def _where(self, action: str) -> str:
+        return f"SMTP {self.host}:{self.port}, {action}"
 
 
-def _reply_error(where: str, code: int, text: bytes | str) -> Exception:
-    """5xx is final; anything else (4xx, odd codes) may succeed later."""
+class _Rendered:
+    """What SMTPBackend.sendmail expects of a message (`as_bytes()`); ours is rendered already."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def as_bytes(self) -> bytes:
+        return self._data
+
+
+class _Client(SMTPClientWithResponse):
+    """`emails`' SMTP client, with STARTTLS checking the certificate (smtplib's default context does not)."""
+
+    def __init__(self, parent, **kwargs):
+        self._tls_context = parent.tls_context
+        super().__init__(parent, **kwargs)
+
+    def starttls(self, *args, **kwargs):
+        kwargs.setdefault("context", self._tls_context)
+        return super().starttls(*args, **kwargs)
+
+
+class _SslClient(SMTPClientWithResponse_SSL):
+    """`emails`' SMTP-over-SSL client, connecting once, with a context that checks the certificate."""
+
+    def __init__(self, parent, **kwargs):
+        self.context = parent.tls_context  # what SMTP_SSL wraps the socket with
+        SMTPClientWithResponse.__init__(self, parent, **kwargs)  # emails' own __init__ connects twice
+
+
+class _Backend(SMTPBackend):
+    connection_cls = _Client
+    connection_ssl_cls = _SslClient
+
+    def __init__(self, *, tls_context: ssl.SSLContext | None, **kwargs):
+        self.tls_context = tls_context
+        super().__init__(**kwargs)
+
+    def discard(self) -> None:
+        """Drop the connection without a word to the server (after a time-out or a loss)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _tls_context(ca_file) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+
+def _refusal(where: str, response) -> Exception | None:
+    """The error an `emails` SMTPResponse stands for; None if the server took the message (250)."""
+    if response is not None and response.success:
+        return None
+    if response is None:
+        return TransientMailError(f"{where}: no response", per_message=False)
+    stage, code, text = response.last_command, response.status_code, response.status_text
+    if stage is None or code is None:  # (re)connecting failed inside emails: the error is kept in the response
+        error = response.error
+        return _session_error(where, error) if error is not None else TransientMailError(
+            f"{where}: no reply from the server", per_message=False)
+    reply = _reply(where, code, text)
+    if code == 421:  # the server is closing the connection
+        return TransientMailError(reply, per_message=False)
+    if stage in ("rcpt", "data") or (stage == "mail" and code == 552):  # about this message (552: its size)
+        return (PermanentMailError if 500 <= code < 600 else TransientMailError)(reply, per_message=True)
+    return TransientMailError(reply, per_message=False)  # the sender refused: a configuration matter
+
+
+def _session_error(where: str, error: BaseException) -> TransientMailError:
+    """A failure of the connection or the session (not of one message): retry once it is fixed."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return TransientMailError(_reply(where, error.smtp_code, error.smtp_error), per_message=False)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return TransientMailError(f"{where}: connection closed by the server ({error})", per_message=False)
+    if isinstance(error, SMTPConnectNetworkError):
+        return TransientMailError(f"{where}: network error: {error.strerror}", per_message=False)
+    return TransientMailError(f"{where}: {type(error).__name__}: {error}", per_message=False)
+
+
+def _reply(where: str, code: int, text: bytes | str | None) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    message = f"{where}: SMTP {code} {' '.join(text.split())}"
-    return PermanentMailError(message) if 500 <= code < 600 else TransientMailError(message)
+    return f"{where}: SMTP {code} {' '.join((text or '').split())}"
 
 
 # --- the demo's local SMTP server ------------------------------------------------------------

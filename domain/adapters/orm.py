@@ -129,10 +129,16 @@ class ReportRow(SQLModel, table=True):
 
 
 class OutboxRow(SQLModel, table=True):
-    """A message to send, written with the change of state that causes it."""
+    """A message to send, written with the change of state that causes it.
+
+    Keyed by (plan, document, recipient, kind, period). The key has no NULL-free form when a message
+    concerns no document (a draft's notices): PostgreSQL is told NULLs are not distinct; SQLite
+    relies on `Outbox.add_once` checking first inside its BEGIN IMMEDIATE transaction.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("plan_id", "recipient_id", "kind", "period_key"),)
+    __table_args__ = (UniqueConstraint("plan_id", "document_id", "recipient_id", "kind", "period_key",
+                                       name="uq_outbox_key", postgresql_nulls_not_distinct=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     document_id: Optional[int] = Field(default=None, foreign_key="document.id")
@@ -141,12 +147,29 @@ class OutboxRow(SQLModel, table=True):
     email: str
     kind: str  # distribution | report_request | reminder | approval_request | approved | returned | ...
     period_key: str = ""
-    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
     attempts: int = 0
     last_error: Optional[str] = None
     message_id: str
     created_at: datetime
+    first_attempt_at: Optional[datetime] = None  # the Date header of every attempt
     sent_at: Optional[datetime] = None
+
+
+class ReceiptRow(SQLModel, table=True):
+    """A distributed document's request for a receipt ("xác nhận đã nhận"): one per distribution
+    message, with the code the recipient confirms with, and who confirmed it when."""
+
+    __tablename__ = "receipt"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", unique=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    document_id: int = Field(foreign_key="document.id")
+    recipient_id: str = Field(foreign_key="body.id")
+    code: str = Field(unique=True)
+    created_at: datetime
+    confirmed_at: Optional[datetime] = None
+    confirmed_by: Optional[str] = None
 
 
 class AuditRow(SQLModel, table=True):

@@ -1,20 +1,24 @@
 """Distribution ("phát hành") and the outbox: queue messages with the change that causes them,
-then deliver pending rows over one connection, marking each sent or failed."""
+then deliver pending rows over one connection, marking each sent or failed.
+
+Delivery is at least once, with an idempotent Message-ID: see `deliver`.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
 from domain.model.documents import office_title
-from domain.model.mail import (Attachment, OutgoingMail, PermanentMailError, TransientMailError,
-                               message_id)
+from domain.messages import MESSAGES, DomainError, message
+from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, OutgoingMail,
+                               PermanentMailError, TransientMailError, message_id)
 from domain.model.notices import NOTICE_KINDS
 from domain.model.org import User
 from domain.model.plan import PlanContent
 from domain.model.reporting import format_figure
 from domain.services.plans import recipients_with_mail
-from domain.services.workflow import apply, get_plan, record
+from domain.services.workflow import apply, get_plan, record, require_user
 
 
 class Sender(Protocol):
@@ -23,15 +27,22 @@ class Sender(Protocol):
 
 def queue(uow, *, plan, recipient, kind: str, now: datetime, id_domain: str, period_key: str = "",
           document_id: int | None = None) -> bool:
-    """One outbox row per (plan, recipient, kind, period); False when it was already queued.
+    """One outbox row per (plan, document, recipient, kind, period); False when it was already queued.
 
     `recipient` is a body or, for the approval notices, a `User`: anything with an id and an e-mail.
     """
+    return queue_row(uow, plan=plan, recipient=recipient, kind=kind, now=now, id_domain=id_domain,
+                     period_key=period_key, document_id=document_id) is not None
+
+
+def queue_row(uow, *, plan, recipient, kind: str, now: datetime, id_domain: str, period_key: str = "",
+              document_id: int | None = None):
+    """`queue`, returning the new outbox row (None when it was already queued)."""
     return uow.outbox.add_once(
         plan_id=plan.id, document_id=document_id, recipient_id=recipient.id, email=recipient.email, kind=kind,
         recipient_type="user" if isinstance(recipient, User) else "body", period_key=period_key, created_at=now,
-        message_id=message_id(plan_id=plan.id, recipient=recipient.id, kind=kind, period_key=period_key,
-                              domain=id_domain))
+        message_id=message_id(plan_id=plan.id, document_id=document_id, recipient=recipient.id, kind=kind,
+                              period_key=period_key, domain=id_domain))
 
 
 def distribute_plan(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str) -> int:
@@ -50,14 +61,27 @@ def distribute_plan(*, uow, plan_id: int, actor: str, now: datetime, id_domain: 
 
 
 def pending(*, uow, plan_id: int | None = None) -> list[int]:
+    """The rows still to send: pending ones, and those a crash left "sending"."""
     return uow.outbox.pending_ids(plan_id)
 
 
-def compose(*, uow, outbox_id: int) -> OutgoingMail | None:
-    """The message an outbox row stands for, as data; None if it is no longer pending."""
+def compose(*, uow, outbox_id: int, now: datetime | None = None) -> OutgoingMail | None:
+    """The message an outbox row stands for, as data; None once it is sent or failed.
+
+    Its Date is the row's first attempt (`now` before any), so every attempt renders the same bytes.
+    """
     row = uow.outbox.get(outbox_id)
-    if row is None or row.status != "pending":
+    if row is None or row.status not in SENDABLE:
         return None
+    first = row.first_attempt_at
+    date = first.astimezone(now.tzinfo) if (first is not None and now is not None) else (first or now)
+    return replace(_message(uow, row), date=date)
+
+
+Parts = tuple[dict[str, Any], tuple[Attachment, ...]]  # (context beyond base_context, attachments)
+
+
+def _message(uow, row) -> OutgoingMail:
     if row.kind in NOTICE_KINDS:  # the workflow's own notices (approvals, issue, overdue): see notices.py
         from domain.services.notices import compose_notice  # notices queues through this module
 
@@ -67,20 +91,45 @@ def compose(*, uow, outbox_id: int) -> OutgoingMail | None:
     recipient = uow.bodies.get(row.recipient_id)
     document = uow.documents.get(plan.document_id)
     context = base_context(uow, plan, content, document, recipient.name)
-    attachments: tuple[Attachment, ...] = ()
-    if row.kind == "distribution":
-        attachments = (Attachment(document.file_name, document.content),)
-    else:
-        context.update(period_context(uow, plan, content, row.recipient_id, row.period_key))
-    if row.kind == "report_request":
-        letter = unit_letter(uow, row)
-        if letter is not None:
-            sent, copy = letter
-            context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
-                           letter_file=copy.file_name)
-            attachments = (Attachment(copy.file_name, copy.content),)
+    composer = COMPOSERS.get(row.kind)
+    if composer is None:
+        raise ValueError(f"no composer for mail kind {row.kind!r}; known: {sorted(COMPOSERS)}")
+    extra, attachments = composer(uow, row, plan, content)
+    context.update(extra)
     return OutgoingMail(kind=row.kind, to_email=row.email, to_name=recipient.name,
                         message_id=row.message_id, context=context, attachments=attachments)
+
+
+def _distribution(uow, row, plan, content: PlanContent) -> Parts:
+    """The issued document, attached (a correction issued under the plan is the row's own document)."""
+    document = uow.documents.get(row.document_id or plan.document_id)
+    context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}"}
+    return context, (Attachment(document.file_name, document.content),)
+
+
+def _report_request(uow, row, plan, content: PlanContent) -> Parts:
+    """The period, the unit's tasks and targets, and its own copy of the công văn with its form."""
+    context = period_context(uow, plan, content, row.recipient_id, row.period_key)
+    letter = unit_letter(uow, row)
+    if letter is None:
+        return context, ()
+    sent, copy = letter
+    context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
+                   letter_file=copy.file_name)
+    return context, (Attachment(copy.file_name, copy.content),)
+
+
+def _reminder(uow, row, plan, content: PlanContent) -> Parts:
+    """The period the unit has not reported on, with its tasks and targets."""
+    return period_context(uow, plan, content, row.recipient_id, row.period_key), ()
+
+
+# kind -> what a message of that kind adds to base_context (the workflow's notices compose in notices.py)
+COMPOSERS: dict[str, Callable[[Any, Any, Any, PlanContent], Parts]] = {
+    "distribution": _distribution,
+    "report_request": _report_request,
+    "reminder": _reminder,
+}
 
 
 def unit_letter(uow, row):
@@ -129,25 +178,46 @@ class DeliveryResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    postponed: int = 0
 
 
 def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
             render: Callable[[OutgoingMail], bytes], mail_from: str, now: Callable[[], datetime],
             on_progress: Callable[[int], None] = lambda n: None) -> DeliveryResult:
-    """Send each pending row over `sender` and record the outcome row by row.
+    """Send each row over `sender` and record its fate row by row.
 
-    A transient failure stops the batch (the caller retries it later); rows already sent stay sent.
+    At least once, never lost, with an idempotent Message-ID. Each row is marked "sending" (the
+    attempt counted and committed) before its SMTP transaction, and "sent" once the server has
+    answered 250. SMTP cannot make the 250 and our commit one step: a crash between the two leaves
+    the row "sending", and the next delivery sends it again with the same Message-ID, the same Date
+    and so the same bytes; mail clients and servers that see a Message-ID twice show one message.
+    Rows already sent are skipped, so a retried batch never re-sends them.
+
+    A permanent refusal (5xx to the recipient or the content) marks the row failed with the server's
+    reply, for staff to see (`kehoach mail list --failed`) and retry. A transient failure puts the row
+    back to pending; when it concerns that message only (4xx to its recipient) the batch goes on,
+    when it concerns the connection (time-out, lost, login) the batch stops. Either way
+    TransientMailError is raised at the end, for the caller to retry later with back-off.
     """
     result = DeliveryResult()
+    postponed: TransientMailError | None = None
     for outbox_id in ids:
         with uow_factory() as uow:
-            mail = compose(uow=uow, outbox_id=outbox_id)
+            mail = claim(uow=uow, outbox_id=outbox_id, now=now())
         if mail is None:
             result.skipped += 1
             on_progress(1)
             continue
         try:
-            sender.send(mail_from=mail_from, to=mail.to_email, message=render(mail))
+            message = render(mail)
+        except ValueError as exc:  # the row's data cannot make a valid message (an address, a name)
+            with uow_factory() as uow:
+                mark(uow=uow, outbox_id=outbox_id, now=now(), error=f"{type(exc).__name__}: {exc}")
+            result.failed += 1
+            on_progress(1)
+            continue
+        try:
+            sender.send(mail_from=mail_from, to=mail.to_email, message=message)
         except PermanentMailError as exc:
             with uow_factory() as uow:
                 mark(uow=uow, outbox_id=outbox_id, now=now(), error=str(exc))
@@ -155,20 +225,39 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
         except TransientMailError as exc:
             with uow_factory() as uow:
                 note_attempt(uow=uow, outbox_id=outbox_id, error=str(exc))
-            raise
+            if not exc.per_message:
+                raise
+            postponed = exc
+            result.postponed += 1
         else:
             with uow_factory() as uow:
                 mark(uow=uow, outbox_id=outbox_id, now=now())
             result.sent += 1
         on_progress(1)
+    if postponed is not None:
+        raise postponed
     return result
+
+
+def claim(*, uow, outbox_id: int, now: datetime) -> OutgoingMail | None:
+    """Mark a row "sending" and count the attempt, committed before its SMTP transaction; the message
+    it stands for, or None if it is no longer to be sent (already sent or failed)."""
+    row = uow.outbox.get(outbox_id)
+    if row is None or row.status not in SENDABLE:
+        return None
+    row.status = SENDING
+    row.attempts += 1
+    if row.first_attempt_at is None:
+        row.first_attempt_at = now
+    mail = compose(uow=uow, outbox_id=outbox_id, now=now)
+    uow.commit()
+    return mail
 
 
 def mark(*, uow, outbox_id: int, now: datetime, error: str | None = None) -> None:
     """Record a row as sent (or as refused for good, with the server's words) and its audit event."""
     row = uow.outbox.get(outbox_id)
-    row.attempts += 1
-    row.status = "failed" if error else "sent"
+    row.status = FAILED if error else SENT
     row.last_error = error
     row.sent_at = None if error else now
     record(uow=uow, actor="system", action="mail_failed" if error else "mail_sent", now=now, plan_id=row.plan_id,
@@ -178,7 +267,73 @@ def mark(*, uow, outbox_id: int, now: datetime, error: str | None = None) -> Non
 
 
 def note_attempt(*, uow, outbox_id: int, error: str) -> None:
+    """A transient failure: the row goes back to pending, with the reason, to be tried again."""
     row = uow.outbox.get(outbox_id)
-    row.attempts += 1
+    row.status = PENDING
     row.last_error = error
     uow.commit()
+
+
+# --- what staff see and do -------------------------------------------------------------------------
+
+def list_outbox(*, uow, plan_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """The outbox rows (of a plan, of a status) as plain data, oldest first."""
+    rows = []
+    for row in uow.outbox.listing(plan_id=plan_id, status=status):
+        rows.append({"id": row.id, "plan_id": row.plan_id, "recipient_id": row.recipient_id,
+                     "recipient_name": _recipient_name(uow, row), "email": row.email, "kind": row.kind,
+                     "period_key": row.period_key, "status": row.status, "attempts": row.attempts,
+                     "last_error": row.last_error, "sent_at": row.sent_at, "message_id": row.message_id})
+    return rows
+
+
+def _recipient_name(uow, row) -> str:
+    if getattr(row, "recipient_type", "body") == "user":
+        user = uow.users.get(row.recipient_id)
+        return user.full_name if user else row.recipient_id
+    body = uow.bodies.get(row.recipient_id)
+    return body.name if body else row.recipient_id
+
+
+def retry_failed(*, uow, outbox_id: int, actor: str, now: datetime) -> dict[str, Any]:
+    """Put a failed row back to pending (the next delivery sends it), with an audit event.
+
+    If the recipient's address was corrected since (the organisation reloaded), the new one is used.
+    """
+    require_user(uow, actor)
+    row = uow.outbox.get(outbox_id)
+    if row is None:
+        raise DomainError("mail_unknown", id=outbox_id)
+    if row.status != FAILED:
+        raise DomainError("mail_not_failed", id=outbox_id, status=status_name(row.status))
+    data: dict[str, Any] = {"outbox_id": row.id, "kind": row.kind, "recipient": row.recipient_id,
+                            "period": row.period_key, "message_id": row.message_id, "error": row.last_error}
+    current = _current_email(uow, row)
+    if current and current != row.email:
+        data.update(old_email=row.email, email=current)
+        row.email = current
+    else:
+        data["email"] = row.email
+    row.status = PENDING
+    row.last_error = None
+    record(uow=uow, actor=actor, action="mail_retry", now=now, plan_id=row.plan_id, data=data)
+    uow.commit()
+    return data
+
+
+def _current_email(uow, row) -> str | None:
+    if getattr(row, "recipient_type", "body") == "user":
+        user = uow.users.get(row.recipient_id)
+        return user.email if user else None
+    body = uow.bodies.get(row.recipient_id)
+    return body.email if body else None
+
+
+def kind_name(kind: str) -> str:
+    """A mail kind in Vietnamese (its code when it has no name)."""
+    return message(f"mail_kind_{kind}") if f"mail_kind_{kind}" in MESSAGES else kind
+
+
+def status_name(status: str) -> str:
+    """An outbox status in Vietnamese."""
+    return message(f"mail_status_{status}") if status in (PENDING, SENDING, SENT, FAILED) else status
