@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     message_id_domain: str = "kehoach.local"
     outbox_batch_size: int = 50
     report_deadline_days: int = 3
+    reminder_days_before: int = 2  # the daily sweep reminds late units from this many working days before a deadline
+    overdue_follow_up_days: int = 10  # and sends the overdue list on this many working days after it
     timezone: str = "Asia/Ho_Chi_Minh"
 
 

@@ -1,15 +1,38 @@
 """The stages of a plan's life as Prefect flows; each task wraps one service call or one I/O."""
 from __future__ import annotations
 
+from typing import Callable
+
 from prefect import flow, task
+from prefect.runtime import flow_run as current_flow_run
 
 from domain.adapters.yaml_source import load_yaml
+from domain.messages import DomainError
 from domain.model.mail import TransientMailError
 from domain.model.reporting import parse_period_key, quarter_containing
 from domain.services import delivery, org, plans, reporting
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
+PLANS_PER_TASK = 25  # the scheduled sweeps run one task per chunk of plans, never one per plan
+
+
+def for_each_plan(plan_ids: list[int], call: Callable[..., int | None]) -> int:
+    """`call(uow, plan_id)` for each plan, each in its own transaction; returns the sum of the results.
+
+    A plan that fails does not stop the others; the task then fails naming each such plan, and a
+    retry does again only what is still missing (every step below is idempotent).
+    """
+    total, failures = 0, []
+    for plan_id in plan_ids:
+        try:
+            with runtime.uow() as uow:
+                total += call(uow, plan_id) or 0
+        except Exception as exc:
+            failures.append(f"#{plan_id}: {exc}")
+    if failures:
+        raise DomainError("plans_failed", count=len(failures), failures="; ".join(failures))
+    return total
 
 
 # --- tasks: one service call each --------------------------------------------------------
@@ -32,7 +55,7 @@ def sign_and_number(plan_id: int, actor: str) -> int:
     """Sign: draw the register number, date, render the .docx and record its SHA-256."""
     with runtime.uow() as uow:
         return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx,
-                                id_domain=runtime.settings().message_id_domain)
+                                id_domain=runtime.settings().message_id_domain, run=current_flow_run.id)
 
 
 @task
@@ -51,7 +74,9 @@ def open_period(plan_id: int, period_key: str | None, actor: str) -> int:
               else quarter_containing(runtime.now().date(), deadline_days=days))
     with runtime.uow() as uow:
         return reporting.open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=runtime.now(),
-                                     id_domain=runtime.settings().message_id_domain, render=runtime.render_docx)
+                                     id_domain=runtime.settings().message_id_domain, render=runtime.render_docx,
+                                     on_progress=lambda done, total: runtime.progress("copies", done, total),
+                                     run=current_flow_run.id)
 
 
 @task
@@ -76,7 +101,66 @@ def roll_up_review(plan_id: int, actor: str, final: bool) -> int:
     """Roll the reports up against the targets into a numbered BÁO CÁO."""
     with runtime.uow() as uow:
         return reporting.review_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
-                                     render=runtime.render_docx, final=final)
+                                     render=runtime.render_docx, final=final, run=current_flow_run.id)
+
+
+@task
+def plans_with_open_period() -> list[int]:
+    """The plans being reported on: distributed, with an open period."""
+    with runtime.uow() as uow:
+        return reporting.plans_with_open_period(uow=uow)
+
+
+@task
+def remind_before_deadline(plan_ids: list[int]) -> int:
+    """Remind the units that have not reported, from a few working days before each deadline (a chunk of plans)."""
+    s = runtime.settings()
+    return for_each_plan(plan_ids, lambda uow, plan_id: reporting.remind_before_deadline(
+        uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
+        days_before=s.reminder_days_before))
+
+
+@task
+def follow_up_overdue(plan_ids: list[int]) -> int:
+    """After each deadline, queue the day's overdue list to the advisory bodies and the late units (a chunk of plans)."""
+    s = runtime.settings()
+    return for_each_plan(plan_ids, lambda uow, plan_id: reporting.follow_up_overdue(
+        uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
+        overdue_days=s.overdue_follow_up_days))
+
+
+@task
+def remind_unconfirmed_receipts() -> int:
+    """Remind recipients that have not confirmed receipt of a distributed plan.
+
+    HOOK: waits for the e-mail side's `delivery.remind_unconfirmed`; until it exists this queues nothing.
+    """
+    return 0
+
+
+@task
+def plans_due_for_period(period_key: str) -> list[int]:
+    """Distributed plans that have not opened the period yet."""
+    with runtime.uow() as uow:
+        return reporting.plans_due_for_period(uow=uow, period_key=period_key)
+
+
+@task
+def open_periods(plan_ids: list[int], period_key: str, done_before: int, total: int) -> int:
+    """Open the period of each plan of a chunk (skipping any already open), issuing and queueing its requests."""
+    s = runtime.settings()
+    period = parse_period_key(period_key, deadline_days=s.report_deadline_days)
+    done = [done_before]
+
+    def open_one(uow, plan_id: int) -> int:
+        queued = reporting.open_period_unless_open(uow=uow, plan_id=plan_id, period=period, actor="system",
+                                                   now=runtime.now(), id_domain=s.message_id_domain,
+                                                   render=runtime.render_docx)
+        done[0] += 1
+        runtime.progress("periods", done[0], total)
+        return queued or 0
+
+    return for_each_plan(plan_ids, open_one)
 
 
 @task
@@ -109,6 +193,22 @@ def transient_mail_failure(task, task_run, state) -> bool:
 def send_chunk(ids: list[int], done_before: int, total: int) -> dict:
     """Send a chunk of outbox rows over one SMTP connection; rows already sent are skipped on a retry."""
     return outbox.send_rows(ids, done_before=done_before, total=total)
+
+
+@task(**IO_RETRIES)
+def write_plans_documents(plan_ids: list[int]) -> int:
+    """Write the issued documents and copies of a chunk of plans to the archive folder (idempotent)."""
+    with runtime.uow() as uow:
+        items = [item for plan_id in plan_ids
+                 for item in plans.issued_files(uow=uow, plan_id=plan_id) + reporting.issued_copies(uow=uow,
+                                                                                                  plan_id=plan_id)]
+    return len(runtime.write_documents(items))
+
+
+def current_period_key(period_key: str | None) -> str:
+    """The period named, else the quarter whose NĐ 09/2019 window holds today."""
+    return period_key or quarter_containing(runtime.now().date(),
+                                            deadline_days=runtime.settings().report_deadline_days).key
 
 
 def chunks(ids: list[int], size: int) -> list[list[int]]:
@@ -199,3 +299,33 @@ def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False) -
 def notify_approvals_flow(plan_id: int) -> dict:
     """Send the notices a decision queued: to the approvers, the designated signer, the drafter or the clerks."""
     return deliver_mail(plan_id)
+
+
+@flow(name="follow-up-overdue")
+def follow_up_overdue_flow() -> dict:
+    """After each reporting deadline, send the day's overdue list to the advisory bodies and each late unit."""
+    overdue = sum(follow_up_overdue(chunk) for chunk in chunks(plans_with_open_period(), PLANS_PER_TASK))
+    return {"overdue": overdue, **deliver_mail()}
+
+
+@flow(name="daily-sweep")
+def daily_sweep_flow() -> dict:
+    """Each working day: reminders before each deadline, overdue lists after it, receipt reminders, then the mail."""
+    reminders = overdue = 0
+    for chunk in chunks(plans_with_open_period(), PLANS_PER_TASK):
+        reminders += remind_before_deadline(chunk)
+        overdue += follow_up_overdue(chunk)
+    receipts = remind_unconfirmed_receipts()
+    return {"reminders": reminders, "overdue": overdue, "receipt_reminders": receipts, **deliver_mail()}
+
+
+@flow(name="open-due-periods")
+def open_due_periods_flow(period_key: str | None = None) -> dict:
+    """Open the current quarter's reporting period of every distributed plan that has not opened it yet."""
+    key = current_period_key(period_key)
+    plan_ids = plans_due_for_period(key)
+    requests = 0
+    for i, chunk in enumerate(chunks(plan_ids, PLANS_PER_TASK)):
+        requests += open_periods(chunk, key, i * PLANS_PER_TASK, len(plan_ids))
+        write_plans_documents(chunk)
+    return {"period": key, "plans": len(plan_ids), "requests": requests, **deliver_mail()}

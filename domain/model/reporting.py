@@ -59,17 +59,19 @@ def working_days_late(deadline: date, today: date) -> int:
 REMIND, OVERDUE = "remind", "overdue"
 
 
-def follow_up_step(today: date, deadline: date, *, remind_days_before: int) -> str | None:
+def follow_up_step(today: date, deadline: date, *, remind_days_before: int, overdue_days: int = 10) -> str | None:
     """What the daily sweep does for an open period on `today`.
 
     "remind" on each working day from `remind_days_before` working days before the deadline through
-    the deadline itself; "overdue" on each working day after it; None before the window and on
-    days off. The outbox keys both by day, so running the sweep twice a day sends nothing twice.
+    the deadline itself; "overdue" on each of the `overdue_days` working days after it; None before,
+    after, and on days off. The outbox keys both by day, so a second run the same day sends nothing.
+    (The next quarter opens on the 15th, before this one's deadline: each open period keeps its own
+    calendar.)
     """
     if not is_working_day(today):
         return None
     if today > deadline:
-        return OVERDUE
+        return OVERDUE if working_days_late(deadline, today) <= overdue_days else None
     if today >= working_days_before(deadline, remind_days_before):
         return REMIND
     return None

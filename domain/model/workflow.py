@@ -44,6 +44,9 @@ ACTION_NAMES = {
     "register": "vào sổ văn bản đi",
     "mail_sent": "đã gửi thư",
     "mail_failed": "gửi thư thất bại",
+    "mail_retry": "đưa thư lại vào hàng chờ gửi",
+    "receipt_confirm": "xác nhận đã nhận",
+    "receipt_remind": "nhắc xác nhận đã nhận",
     "edit": "sửa dự thảo",
     "submit": "trình duyệt",
     "resubmit": "trình lại",
@@ -55,6 +58,7 @@ ACTION_NAMES = {
     "open_period": "mở kỳ báo cáo",
     "submit_report": "gửi báo cáo",
     "remind": "nhắc báo cáo",
+    "follow_up": "đôn đốc báo cáo quá hạn",
     "review": "sơ kết",
     "close": "tổng kết",
 }
@@ -117,6 +121,7 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
     (S.DISTRIBUTED, "open_period"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "submit_report"): _r(S.DISTRIBUTED, "reporter", scope="unit", guard=unit_has_task),
     (S.DISTRIBUTED, "remind"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
+    (S.DISTRIBUTED, "follow_up"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "review"): _r(S.DISTRIBUTED, "drafter", "clerk", SYSTEM),
     (S.DISTRIBUTED, "close"): _r(S.CLOSED, "drafter", "clerk", SYSTEM),
 }

@@ -160,15 +160,20 @@ def decide(*, uow, plan_id: int, action: str, actor: str, now: datetime, reason:
     return plan.state
 
 
-def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, id_domain: str = ID_DOMAIN) -> int:
+def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, id_domain: str = ID_DOMAIN,
+               run: str | None = None) -> int:
     """Sign: draw the next register number, date, render the .docx, record its SHA-256; returns the document id.
 
     One transaction: the number, the file's hash, the state change, the audit event and the notice to
-    the clerks (văn thư) land together.
+    the clerks (văn thư) land together. `run` names the orchestration run doing it: the same run,
+    retried after a later step failed, gets the document it issued instead of a refusal.
     """
     from domain.services.notices import queue_decision_notices  # notices -> delivery -> plans
 
     plan = get_plan(uow, plan_id)
+    done = registered_in_run(uow, plan.id, run)
+    if done is not None:
+        return done["document_id"]
     if plan.state in (State.ISSUED, State.DISTRIBUTED, State.CLOSED):
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
@@ -177,7 +182,8 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
     doc = issue_document(uow=uow, plan_id=plan.id, kind="plan", content=content, actor=actor, now=now,
                          render=render)
     plan.document_id = doc.id
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, data=document_facts(doc))
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
+           data={**document_facts(doc), **run_mark(run)})
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id
@@ -223,6 +229,20 @@ def rerender_plan(*, uow, document_id: int, render: Renderer) -> bytes:
     official = plan_document(content=content, issuer=uow.bodies.get(doc.body_id), names=names,
                              number=doc.number, issued_on=doc.issued_on)
     return render(official)
+
+
+def run_mark(run: str | None) -> dict[str, str]:
+    """What a register event keeps of the orchestration run that drew the number (nothing without one)."""
+    return {"run": run} if run else {}
+
+
+def registered_in_run(uow, plan_id: int, run: str | None) -> dict[str, Any] | None:
+    """The register event's data of the document `run` already issued for the plan, if it did: a
+    retried run resumes after the step that succeeded instead of drawing a second number."""
+    if not run:
+        return None
+    return next((e.data for e in uow.audit.events(plan_id) if e.action == "register" and e.data.get("run") == run),
+                None)
 
 
 def document_facts(doc) -> dict[str, Any]:

@@ -3,28 +3,39 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Callable
 
 from domain.messages import DomainError
 from domain.model import numbering
 from domain.model.audit import sha256
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
-from domain.model.reporting import Period, roll_up
+from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
+from domain.model.reporting import OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, roll_up
+from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
 from domain.services.delivery import queue
-from domain.services.plans import Renderer, document_facts, issue_document
+from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
 from domain.services.workflow import apply, get_plan, record
 
 
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
 def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
-                render: Renderer) -> int:
+                render: Renderer, on_progress: Progress = _no_progress, run: str | None = None) -> int:
     """Open a reporting period, issue the request for reports and queue each unit's copy; returns how many.
 
     One transaction: the period, the công văn's register number and file, every unit's copy (the
     letter with that unit's report form annexed), the audit events and the outbox rows.
     """
     plan = get_plan(uow, plan_id)
+    if registered_in_run(uow, plan.id, run) is not None:
+        return 0  # this run opened it already (a retry after a later step failed)
     existing = uow.periods.get(plan.id, period.key)
     if existing is not None:
         raise DomainError("period_exists", period=period.label, plan=plan.id, opened=f"{existing.opened_at:%d/%m/%Y}")
@@ -34,9 +45,9 @@ def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime,
                 "deadline": period.deadline.isoformat()})
     uow.periods.add(plan_id=plan.id, key=period.key, label=period.label, start=period.start, end=period.end,
                     deadline=period.deadline, opened_at=now)
-    letter, copies = _issue_request(uow, plan, content, period, actor, now, render)
+    letter, copies = _issue_request(uow, plan, content, period, actor, now, render, on_progress)
     record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(letter), "period": period.key,
+           data={**document_facts(letter), **run_mark(run), "period": period.key,
                  "copies": [{"recipient": c.recipient_id, "file_name": c.file_name, "sha256": c.sha256}
                             for c in copies]})
     queued = _queue_units(uow, plan, content.executing_units(), "report_request", period.key, now, id_domain,
@@ -45,7 +56,8 @@ def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime,
     return queued
 
 
-def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, now: datetime, render: Renderer):
+def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, now: datetime, render: Renderer,
+                   on_progress: Progress = _no_progress):
     """Number and store the công văn, then one copy per executing unit with its own form annexed."""
     plan_doc = uow.documents.get(plan.document_id)
     facts = dict(plan_reference=plan_doc.reference, plan_issued_on=plan_doc.issued_on, period=period, plan_id=plan.id)
@@ -58,13 +70,15 @@ def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, 
     official = request_letter(content=content, issuer=issuer, names=names, number=letter.number,
                               issued_on=letter.issued_on, **facts)
     copies = []
-    for unit in content.executing_units():
+    units = content.executing_units()
+    for unit in units:
         doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
                         issued_on=letter.issued_on, period=period)
         data = render(doc)
         copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
                                               file_name=doc.file_stem + ".docx", sha256=sha256(data), content=data,
                                               created_at=now))
+        on_progress(len(copies), len(units))
     return letter, copies
 
 
@@ -150,9 +164,15 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
 
 
 def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, final: bool = False,
-                period_key: str | None = None) -> int:
-    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id."""
+                period_key: str | None = None, run: str | None = None) -> int:
+    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id.
+
+    The same orchestration `run`, retried after a later step failed, gets that report again, not a second one.
+    """
     plan = get_plan(uow, plan_id)
+    done = registered_in_run(uow, plan.id, run)
+    if done is not None:
+        return done["document_id"]
     period = uow.periods.get(plan.id, period_key) if period_key else uow.periods.latest_open(plan.id)
     if period is None:
         raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
@@ -181,6 +201,92 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
                          signer=content.signer.user if content.signer else actor)
     if final:
         period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id, data=document_facts(doc))
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
+           data={**document_facts(doc), **run_mark(run)})
     uow.commit()
     return doc.id
+
+
+# --- the scheduled follow-up: opening periods, reminders before the deadline, overdue lists after it ---
+
+def plans_due_for_period(*, uow, period_key: str) -> list[int]:
+    """Distributed plans with units to report that have not opened the period `period_key` yet."""
+    return [p.id for p in uow.plans.all()
+            if p.state == State.DISTRIBUTED and PlanContent.from_dict(p.content).executing_units()
+            and uow.periods.get(p.id, period_key) is None]
+
+
+def open_period_unless_open(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
+                            render: Renderer, on_progress: Progress = _no_progress) -> int | None:
+    """Open the period as `open_period` does, unless it is open already (then None): a scheduled run
+    that is retried, or two runs at once, open each plan's period once."""
+    if uow.periods.get(plan_id, period.key) is not None:
+        return None
+    return open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, id_domain=id_domain,
+                       render=render, on_progress=on_progress)
+
+
+def plans_with_open_period(*, uow) -> list[int]:
+    """Plans being reported on: distributed, with an open period."""
+    return [p.id for p in uow.plans.all()
+            if p.state == State.DISTRIBUTED and uow.periods.latest_open(p.id) is not None]
+
+
+def _open_periods(uow, plan) -> list:
+    return [p for p in uow.periods.for_plan(plan.id) if p.status == "open"]
+
+
+def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, days_before: int,
+                           actor: str = SYSTEM) -> int:
+    """The daily reminder: from `days_before` working days before an open period's deadline through the
+    deadline, remind the units that have not reported, once a day; returns how many were queued."""
+    plan = get_plan(uow, plan_id)
+    queued = 0
+    for period in _open_periods(uow, plan):
+        if follow_up_step(now.date(), period.deadline, remind_days_before=days_before) != REMIND:
+            continue
+        key = reminder_key(period.key, now)
+        if not missing_units(uow, plan, period) or any(
+                r.kind == "reminder" and r.period_key == key for r in uow.outbox.for_plan(plan.id)):
+            continue
+        queued += remind_missing(uow=uow, plan_id=plan.id, actor=actor, now=now, id_domain=id_domain,
+                                 period_key=period.key)
+    return queued
+
+
+def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overdue_days: int = 10,
+                      actor: str = SYSTEM) -> int:
+    """On each of the `overdue_days` working days after an open period's deadline, queue one overdue list
+    to the plan's advisory bodies and to each late unit (no head of unit is modelled: the unit itself);
+    returns how many were queued.
+
+    One transaction, with an audit event per period that keeps the list as it stood that day; a
+    second run the same day queues nothing.
+    """
+    plan = get_plan(uow, plan_id)
+    content = PlanContent.from_dict(plan.content)
+    day = now.date().isoformat()
+
+    def has_mail(body_id: str) -> bool:
+        body = uow.bodies.get(body_id)
+        return bool(body and body.email)
+
+    queued = 0
+    for period in _open_periods(uow, plan):
+        if follow_up_step(now.date(), period.deadline, remind_days_before=0,
+                          overdue_days=overdue_days) != OVERDUE_STEP:
+            continue
+        late = missing_units(uow, plan, period)
+        if not late or any(e.action == "follow_up" and e.data.get("period") == period.key
+                           and e.data.get("day") == day for e in uow.audit.events(plan.id)):
+            continue
+        advisory = advisory_bodies(content, has_mail)
+        recipients = overdue_recipients(advisory, late, has_mail)
+        apply(uow=uow, plan=plan, action="follow_up", actor=actor, now=now,
+              data={"period": period.key, "day": day, "deadline": period.deadline.isoformat(), "units": late,
+                    "advisory": advisory, "recipients": recipients})
+        queued += sum(queue(uow, plan=plan, recipient=uow.bodies.get(b), kind=OVERDUE, now=now,
+                            id_domain=id_domain, period_key=reminder_key(period.key, now),
+                            document_id=plan.document_id) for b in recipients)
+    uow.commit()
+    return queued
