@@ -119,6 +119,23 @@ MESSAGES: dict[str, str] = {
     "mail_failed_hint": "Xem lý do: «kehoach mail list --failed»; sửa địa chỉ rồi «kehoach mail retry SỐ_THƯ».",
     "mail_retried": "Thư #{id} tới {email} đã được đưa lại vào hàng chờ gửi; chạy «kehoach mail send» để gửi.",
     "mail_none": "Không có thư nào.",
+    # receipts ("xác nhận đã nhận")
+    "receipt_code_invalid": (
+        "«{value}» không phải là mã xác nhận: mã gồm 10 chữ và số, ví dụ K7M2Q-9XH4T, in trong thư phát hành văn bản."
+    ),
+    "receipt_code_unknown": "Không có văn bản nào chờ xác nhận với mã {value}. Hãy kiểm tra lại mã in trong thư.",
+    "receipt_already_confirmed": (
+        "{recipient} đã xác nhận đã nhận văn bản số {reference} lúc {when} (người ghi nhận: {by}); "
+        "không cần xác nhận lại."
+    ),
+    "receipt_not_entitled": (
+        "Người dùng «{user}» không thuộc {recipient} hay {issuer}, nên không được ghi nhận đã nhận thay."
+    ),
+    "receipt_confirmed": "Đã ghi nhận: {recipient} đã nhận văn bản số {reference} lúc {when}.",
+    "receipt_reminded": "Đã đưa {count} thư nhắc xác nhận đã nhận vào hàng chờ gửi.",
+    "receipt_none": "Kế hoạch #{plan} chưa có văn bản nào đề nghị xác nhận đã nhận.",
+    "receipt_summary": "{confirmed}/{total} nơi nhận đã xác nhận đã nhận.",
+    "receipt_not_yet": "chưa xác nhận",
 }
 
 

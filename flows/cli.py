@@ -32,6 +32,8 @@ mail_app = typer.Typer(help="Hộp thư đi.", no_args_is_help=True)
 for sub, name in ((org_app, "org"), (plan_app, "plan"), (period_app, "period"), (report_app, "report"),
                   (audit_app, "audit"), (mail_app, "mail")):
     app.add_typer(sub, name=name)
+receipt_app = typer.Typer(help="Xác nhận đã nhận văn bản.", no_args_is_help=True)
+app.add_typer(receipt_app, name="receipt")
 
 AS = typer.Option(..., "--as", help="Tên đăng nhập của người thực hiện.")
 AS_SYSTEM = typer.Option("system", "--as", help="Tên đăng nhập (mặc định: hệ thống).")
@@ -336,6 +338,65 @@ def mail_retry(id: int = typer.Argument(..., help="Số thư (cột # của «ke
 
     data = run(go)
     console.print(message("mail_retried", id=id, email=data["email"]))
+
+
+# --- receipts ------------------------------------------------------------------------------
+@receipt_app.command("confirm")
+def receipt_confirm(code: str = typer.Argument(..., help="Mã xác nhận in trong thư, ví dụ K7M2Q-9XH4T."),
+                    actor: Optional[str] = typer.Option(
+                        None, "--as", help="Người ghi nhận thay nơi nhận (ví dụ văn thư đọc thư trả lời).")) -> None:
+    """Xác nhận đã nhận văn bản, bằng mã in trong thư phát hành."""
+    from domain.services import delivery
+
+    def go():
+        with runtime.uow() as uow:
+            return delivery.confirm_receipt(uow=uow, code=code, now=runtime.now(), actor=actor)
+
+    data = run(go)
+    at = data["confirmed_at"]
+    console.print(message("receipt_confirmed", recipient=data["recipient"], reference=data["reference"],
+                          when=f"{at:%H:%M} ngày {at:%d/%m/%Y}"))
+
+
+@receipt_app.command("list")
+def receipt_list(plan: int = typer.Option(..., "--plan", help="Số kế hoạch.")) -> None:
+    """Nơi nhận nào đã xác nhận đã nhận văn bản của kế hoạch, nơi nào chưa."""
+    from domain.services import delivery
+
+    def go():
+        with runtime.uow() as uow:
+            return delivery.receipts_of_plan(uow=uow, plan_id=plan)
+
+    rows = run(go)
+    if not rows:
+        console.print(message("receipt_none", plan=plan))
+        return
+    zone = runtime.now().tzinfo
+    when = lambda at: f"{at.astimezone(zone):%H:%M %d/%m/%Y}" if at else ""  # noqa: E731
+    table = Table("Nơi nhận", "Văn bản", "Thư", "Gửi lúc", "Xác nhận lúc", "Người ghi nhận", "Số lần nhắc")
+    for r in rows:
+        table.add_row(r["recipient_name"], r["reference"], delivery.status_name(r["mail_status"]), when(r["sent_at"]),
+                      when(r["confirmed_at"]) or message("receipt_not_yet"), r["confirmed_by"] or "",
+                      str(r["reminders"]))
+    console.print(table)
+    console.print(message("receipt_summary", confirmed=sum(1 for r in rows if r["confirmed_at"]), total=len(rows)))
+
+
+@receipt_app.command("remind")
+def receipt_remind(plan: Optional[int] = typer.Option(None, "--plan", help="Chỉ kế hoạch này (mặc định: mọi kế hoạch)."),
+                   actor: str = AS_SYSTEM) -> None:
+    """Nhắc các nơi nhận chưa xác nhận đã nhận sau số ngày làm việc đã định, rồi gửi thư."""
+    from domain.services import delivery
+
+    def go():
+        s = runtime.settings()
+        with runtime.uow() as uow:
+            return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
+                                               reminder_days=s.receipt_reminder_days, plan_id=plan, actor=actor)
+
+    console.print(message("receipt_reminded", count=run(go)))
+    totals = run(lambda: _lifecycle().deliver_mail(plan))
+    console.print(message("mail_sent_summary", sent=totals["sent"], failed=totals["failed"]))
 
 
 

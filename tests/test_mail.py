@@ -46,9 +46,15 @@ PERIOD_CONTEXT = {
 }
 
 
+RECEIPT_CONTEXT = {"receipt_code": "K7M2Q-9XH4T"}
+
+
 def make_mail(kind: str = "distribution", number: int = 1, **changes) -> OutgoingMail:
-    context = dict(BASE_CONTEXT) if kind == "distribution" else {**BASE_CONTEXT, **PERIOD_CONTEXT}
-    attachments = (Attachment(FILENAME, DOCX),) if kind == "distribution" else ()
+    context = {
+        "distribution": {**BASE_CONTEXT, **RECEIPT_CONTEXT},
+        "receipt_reminder": {**BASE_CONTEXT, **RECEIPT_CONTEXT, "sent_on": "24/11/2026"},
+    }.get(kind, {**BASE_CONTEXT, **PERIOD_CONTEXT})
+    attachments = (Attachment(FILENAME, DOCX),) if kind in ("distribution", "receipt_reminder") else ()
     mail = OutgoingMail(kind=kind, to_email="mttq@hoabinh.gov.vn", to_name=BASE_CONTEXT["recipient_name"],
                         message_id=f"<kehoach.1.{kind}.{number:04d}@hoabinh.gov.vn>",
                         context=context, attachments=attachments)
@@ -115,7 +121,7 @@ def test_rendering_twice_gives_identical_bytes_and_another_message_id_other_boun
 
 def test_html_body_escapes_markup_in_the_recipient_name():
     name = "Tổ dân phố <b>số 3</b> & Chi hội"
-    mail = make_mail(to_name=name, context={**BASE_CONTEXT, "recipient_name": name})
+    mail = make_mail(to_name=name, context={**BASE_CONTEXT, **RECEIPT_CONTEXT, "recipient_name": name})
     message = parse(render(mail))
     text, html = bodies(message)
 
@@ -129,6 +135,7 @@ def test_html_body_escapes_markup_in_the_recipient_name():
     ("distribution", "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"),
     ("report_request", "Đề nghị báo cáo Quý IV/2026 thực hiện Kế hoạch số 05/KH-UBND"),
     ("reminder", "Nhắc báo cáo Quý IV/2026 thực hiện Kế hoạch số 05/KH-UBND"),
+    ("receipt_reminder", "Đề nghị xác nhận đã nhận Kế hoạch số 05/KH-UBND"),
 ])
 def test_every_kind_renders_its_subject_text_and_html(kind, subject):
     message = parse(render(make_mail(kind)))
@@ -140,7 +147,7 @@ def test_every_kind_renders_its_subject_text_and_html(kind, subject):
         assert "05/KH-UBND" in body and "Công tác dân vận năm 2027" in body
         assert unicodedata.is_normalized("NFC", body)
     assert html.lstrip().startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    if kind != "distribution":
+    if kind in ("report_request", "reminder"):
         for body in (text, html):
             assert "18/12/2026" in body and "15/09/2026" in body and "14/12/2026" in body
             assert "Tuyên truyền, vận động nhân dân thực hiện quy ước khu dân cư" in body
@@ -150,8 +157,19 @@ def test_every_kind_renders_its_subject_text_and_html(kind, subject):
         assert "--file &lt;tệp&gt;" in html and "--file <tệp>" in text
     if kind == "reminder":
         assert "chưa nhận được báo cáo Quý IV/2026" in text
-    if kind == "distribution":
-        assert "xác nhận đã nhận văn bản" in text and "gửi kèm theo thư này" in text
+    if kind in ("distribution", "receipt_reminder"):
+        assert "gửi kèm" in text and "Xác nhận đã nhận: đề nghị Quý cơ quan, đơn vị trả lời thư này" in text
+        assert "(ghi rõ mã xác nhận K7M2Q-9XH4T)" in text and "kehoach receipt confirm K7M2Q-9XH4T" in text
+        assert "<code>kehoach receipt confirm K7M2Q-9XH4T</code>" in html
+    if kind == "receipt_reminder":
+        assert "Ngày 24/11/2026, Văn phòng HĐND-UBND phường Hòa Bình đã gửi" in text
+        assert "chưa nhận được xác nhận đã nhận văn bản" in text and "gửi kèm lại" in text
+
+
+def test_a_distribution_queued_before_receipts_existed_asks_for_a_reply_instead_of_a_code():
+    text, html = bodies(parse(render(make_mail(context={**BASE_CONTEXT, "receipt_code": None}))))
+    assert "trả lời thư này để xác nhận đã nhận văn bản" in text and "receipt confirm" not in text
+    assert "receipt confirm" not in html
 
 
 def test_a_missing_template_variable_fails_instead_of_rendering_blank():
@@ -162,7 +180,7 @@ def test_a_missing_template_variable_fails_instead_of_rendering_blank():
 
 def test_decomposed_vietnamese_in_the_context_comes_out_nfc():
     title = unicodedata.normalize("NFD", "Công tác dân vận năm 2027")
-    message = parse(render(make_mail(context={**BASE_CONTEXT, "plan_title": title})))
+    message = parse(render(make_mail(context={**BASE_CONTEXT, **RECEIPT_CONTEXT, "plan_title": title})))
 
     assert message["Subject"] == "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"
     assert "“Công tác dân vận năm 2027”" in bodies(message)[0]
@@ -194,7 +212,7 @@ def test_a_date_without_time_zone_is_refused():
 
 # --- sending and the sink --------------------------------------------------------------------
 
-def test_sender_sends_three_messages_over_one_connection_and_sink_writes_them_in_order(tmp_path):
+def test_sender_sends_one_message_of_each_kind_over_one_connection_and_sink_writes_them_in_order(tmp_path):
     sent = [render(make_mail(kind, number=n)) for n, kind in enumerate(KINDS, start=1)]
 
     with MailSink(tmp_path / "outbox") as sink:
@@ -204,8 +222,8 @@ def test_sender_sends_three_messages_over_one_connection_and_sink_writes_them_in
         count, connections = sink.count, sink.connections
 
     files = sorted((tmp_path / "outbox").iterdir())
-    assert [f.name for f in files] == ["0001.eml", "0002.eml", "0003.eml"]
-    assert count == 3
+    assert [f.name for f in files] == [f"{n:04d}.eml" for n in range(1, len(KINDS) + 1)]
+    assert count == len(KINDS)
     assert connections == 1
     for raw, path in zip(sent, files):
         received = path.read_bytes()

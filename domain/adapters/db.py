@@ -323,6 +323,11 @@ class Receipts(_Repo):
     def with_code(self, code: str) -> orm.ReceiptRow | None:
         return self.session.exec(select(orm.ReceiptRow).where(orm.ReceiptRow.code == code)).first()
 
+    def for_document(self, document_id: int, recipient_id: str) -> orm.ReceiptRow | None:
+        q = select(orm.ReceiptRow).where(orm.ReceiptRow.document_id == document_id,
+                                         orm.ReceiptRow.recipient_id == recipient_id)
+        return self.session.exec(q).first()
+
     def for_outbox(self, outbox_id: int) -> orm.ReceiptRow | None:
         return self.session.exec(select(orm.ReceiptRow).where(orm.ReceiptRow.outbox_id == outbox_id)).first()
 

@@ -38,7 +38,7 @@ __all__ = ["Attachment", "OutgoingMail", "render_mail", "render_parts", "SmtpSen
            "PermanentMailError", "MailSink", "KINDS", "TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "mail"
-KINDS = ("distribution", "report_request", "reminder")
+KINDS = ("distribution", "report_request", "reminder", "receipt_reminder")
 MAX_FILENAME_BYTES = 255  # a file system's limit; also keeps the unfolded filename*= line < 998
 
 

@@ -5,18 +5,21 @@ Delivery is at least once, with an idempotent Message-ID: see `deliver`.
 """
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
 from domain.model.documents import office_title
 from domain.messages import MESSAGES, DomainError, message
 from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, OutgoingMail,
-                               PermanentMailError, TransientMailError, message_id)
+                               PermanentMailError, TransientMailError, message_id, read_receipt_code, receipt_code,
+                               show_receipt_code)
 from domain.model.notices import NOTICE_KINDS
 from domain.model.org import User
 from domain.model.plan import PlanContent
-from domain.model.reporting import format_figure
+from domain.model.reporting import add_working_days, format_figure
 from domain.services.plans import recipients_with_mail
 from domain.services.workflow import apply, get_plan, record, require_user
 
@@ -46,16 +49,21 @@ def queue_row(uow, *, plan, recipient, kind: str, now: datetime, id_domain: str,
 
 
 def distribute_plan(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str) -> int:
-    """Queue the issued plan for every recipient body with an address; returns how many were queued."""
+    """Queue the issued plan for every recipient body with an address, each message asking for a receipt
+    ("xác nhận đã nhận"); returns how many were queued."""
     plan = get_plan(uow, plan_id)
     content = PlanContent.from_dict(plan.content)
     targets = recipients_with_mail(uow, content)
-    queued = sum(queue(uow, plan=plan, recipient=body, kind="distribution", now=now, id_domain=id_domain,
-                       document_id=plan.document_id) for _, body in targets)
+    new_rows = [row for _, body in targets
+                if (row := queue_row(uow, plan=plan, recipient=body, kind="distribution", now=now,
+                                     id_domain=id_domain, document_id=plan.document_id)) is not None]
+    queued = len(new_rows)
     apply(uow=uow, plan=plan, action="distribute", actor=actor, now=now,
           data={"queued": queued, "recipients": [b.id for _, b in targets],
                 "without_address": [r.line() for r in content.recipients
                                     if not (r.body and uow.bodies.get(r.body).email)]})
+    for row in new_rows:  # authorised: the plan is issued, so each row names its document
+        ask_receipt(uow, row=row, now=now)
     uow.commit()
     return queued
 
@@ -75,13 +83,13 @@ def compose(*, uow, outbox_id: int, now: datetime | None = None) -> OutgoingMail
         return None
     first = row.first_attempt_at
     date = first.astimezone(now.tzinfo) if (first is not None and now is not None) else (first or now)
-    return replace(_message(uow, row), date=date)
+    return replace(_message(uow, row, date.tzinfo if date is not None else timezone.utc), date=date)
 
 
 Parts = tuple[dict[str, Any], tuple[Attachment, ...]]  # (context beyond base_context, attachments)
 
 
-def _message(uow, row) -> OutgoingMail:
+def _message(uow, row, zone) -> OutgoingMail:
     if row.kind in NOTICE_KINDS:  # the workflow's own notices (approvals, issue, overdue): see notices.py
         from domain.services.notices import compose_notice  # notices queues through this module
 
@@ -94,20 +102,22 @@ def _message(uow, row) -> OutgoingMail:
     composer = COMPOSERS.get(row.kind)
     if composer is None:
         raise ValueError(f"no composer for mail kind {row.kind!r}; known: {sorted(COMPOSERS)}")
-    extra, attachments = composer(uow, row, plan, content)
+    extra, attachments = composer(uow, row, plan, content, zone)
     context.update(extra)
     return OutgoingMail(kind=row.kind, to_email=row.email, to_name=recipient.name,
                         message_id=row.message_id, context=context, attachments=attachments)
 
 
-def _distribution(uow, row, plan, content: PlanContent) -> Parts:
-    """The issued document, attached (a correction issued under the plan is the row's own document)."""
+def _distribution(uow, row, plan, content: PlanContent, zone=None) -> Parts:
+    """The issued document, attached (a correction issued under the plan is the row's own document),
+    and the code the recipient confirms receipt with."""
     document = uow.documents.get(row.document_id or plan.document_id)
-    context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}"}
+    context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}",
+               **_receipt_context(uow, row, plan, content)}
     return context, (Attachment(document.file_name, document.content),)
 
 
-def _report_request(uow, row, plan, content: PlanContent) -> Parts:
+def _report_request(uow, row, plan, content: PlanContent, zone=None) -> Parts:
     """The period, the unit's tasks and targets, and its own copy of the công văn with its form."""
     context = period_context(uow, plan, content, row.recipient_id, row.period_key)
     letter = unit_letter(uow, row)
@@ -119,17 +129,18 @@ def _report_request(uow, row, plan, content: PlanContent) -> Parts:
     return context, (Attachment(copy.file_name, copy.content),)
 
 
-def _reminder(uow, row, plan, content: PlanContent) -> Parts:
+def _reminder(uow, row, plan, content: PlanContent, zone=None) -> Parts:
     """The period the unit has not reported on, with its tasks and targets."""
     return period_context(uow, plan, content, row.recipient_id, row.period_key), ()
 
 
-# kind -> what a message of that kind adds to base_context (the workflow's notices compose in notices.py)
-COMPOSERS: dict[str, Callable[[Any, Any, Any, PlanContent], Parts]] = {
+# kind -> what a message of that kind adds to base_context, given (uow, row, plan, content, the time
+# zone of the message's Date); the workflow's notices compose in notices.py
+COMPOSERS: dict[str, Callable[..., Parts]] = {
     "distribution": _distribution,
     "report_request": _report_request,
     "reminder": _reminder,
-}
+}  # + "receipt_reminder", with the receipts below
 
 
 def unit_letter(uow, row):
@@ -337,3 +348,120 @@ def kind_name(kind: str) -> str:
 def status_name(status: str) -> str:
     """An outbox status in Vietnamese."""
     return message(f"mail_status_{status}") if status in (PENDING, SENDING, SENT, FAILED) else status
+
+
+# --- receipts ("xác nhận đã nhận") ------------------------------------------------------------------
+
+RECEIPT_REMINDER = "receipt_reminder"
+
+
+def ask_receipt(uow, *, row, now: datetime):
+    """The receipt a distribution message asks for, with a fresh unguessable code (50 random bits)."""
+    while True:
+        code = receipt_code(secrets.token_bytes(8))
+        if not uow.receipts.code_taken(code):
+            break
+    return uow.receipts.add(outbox_id=row.id, plan_id=row.plan_id, document_id=row.document_id,
+                            recipient_id=row.recipient_id, code=code, created_at=now)
+
+
+def confirm_receipt(*, uow, code: str, now: datetime, actor: str | None = None) -> dict[str, Any]:
+    """Record that a recipient has the document ("đã nhận"), with its audit event, in one transaction.
+
+    The code alone identifies the recipient (it was sent to that recipient only); `actor` is the user
+    recording it for them (e.g. the clerk who read the reply), who must belong to the recipient body
+    or to the issuer.
+    """
+    stored = read_receipt_code(code)
+    if stored is None:
+        raise DomainError("receipt_code_invalid", value=code.strip())
+    receipt = uow.receipts.with_code(stored)
+    if receipt is None:
+        raise DomainError("receipt_code_unknown", value=show_receipt_code(stored))
+    plan = uow.plans.get(receipt.plan_id)
+    recipient = uow.bodies.get(receipt.recipient_id)
+    document = uow.documents.get(receipt.document_id)
+    if receipt.confirmed_at is not None:
+        at = receipt.confirmed_at.astimezone(now.tzinfo)
+        raise DomainError("receipt_already_confirmed", recipient=recipient.name, reference=document.reference,
+                          when=f"{at:%H:%M} ngày {at:%d/%m/%Y}", by=receipt.confirmed_by)
+    if actor is not None:
+        require_user(uow, actor)
+        if not (uow.users.roles(actor, receipt.recipient_id) or uow.users.roles(actor, plan.issuer_id)):
+            raise DomainError("receipt_not_entitled", user=actor, recipient=recipient.name,
+                              issuer=uow.bodies.get(plan.issuer_id).name)
+    receipt.confirmed_at = now
+    receipt.confirmed_by = actor or receipt.recipient_id
+    record(uow=uow, actor=receipt.confirmed_by, action="receipt_confirm", now=now, plan_id=receipt.plan_id,
+           data={"recipient": receipt.recipient_id, "reference": document.reference, "outbox_id": receipt.outbox_id,
+                 "via": "code" if actor is None else "staff"})
+    uow.commit()
+    return {"recipient": recipient.name, "reference": document.reference, "confirmed_at": now,
+            "confirmed_by": receipt.confirmed_by}
+
+
+def receipts_of_plan(*, uow, plan_id: int) -> list[dict[str, Any]]:
+    """Who was asked to confirm receipt of the plan's documents, who has and who has not."""
+    get_plan(uow, plan_id)
+    reminders = Counter((r.document_id, r.recipient_id) for r in uow.outbox.listing(plan_id=plan_id)
+                        if r.kind == RECEIPT_REMINDER)
+    out = []
+    for receipt in uow.receipts.for_plan(plan_id):
+        mail = uow.outbox.get(receipt.outbox_id)
+        out.append({"recipient_id": receipt.recipient_id, "recipient_name": uow.bodies.get(receipt.recipient_id).name,
+                    "reference": uow.documents.get(receipt.document_id).reference, "mail_status": mail.status,
+                    "sent_at": mail.sent_at, "confirmed_at": receipt.confirmed_at,
+                    "confirmed_by": receipt.confirmed_by,
+                    "reminders": reminders[(receipt.document_id, receipt.recipient_id)]})
+    return out
+
+
+def remind_unconfirmed(*, uow, now: datetime, id_domain: str, reminder_days: int, plan_id: int | None = None,
+                       actor: str = "system") -> int:
+    """Queue a reminder ("receipt_reminder", keyed by the day: at most one a day) to each recipient that
+    has not confirmed receipt `reminder_days` working days after its copy was sent, and again every
+    `reminder_days` working days after the last reminder; nothing on a day off. Returns how many."""
+    today = now.date()
+    if today.weekday() >= 5:
+        return 0
+    queued: dict[int, list[str]] = {}
+    for receipt in uow.receipts.unconfirmed(plan_id):
+        mail = uow.outbox.get(receipt.outbox_id)
+        if mail.status != SENT or mail.sent_at is None:
+            continue  # not delivered (yet): nothing to confirm
+        last = uow.outbox.latest(document_id=receipt.document_id, recipient_id=receipt.recipient_id,
+                                 kind=RECEIPT_REMINDER)
+        since = (last.created_at if last is not None else mail.sent_at).astimezone(now.tzinfo).date()
+        if add_working_days(since, reminder_days) > today:
+            continue
+        plan = uow.plans.get(receipt.plan_id)
+        recipient = uow.bodies.get(receipt.recipient_id)
+        if recipient is None or not recipient.email:
+            continue
+        if queue(uow, plan=plan, recipient=recipient, kind=RECEIPT_REMINDER, now=now, id_domain=id_domain,
+                 period_key=today.isoformat(), document_id=receipt.document_id):
+            queued.setdefault(plan.id, []).append(recipient.id)
+    for reminded_plan, recipients in queued.items():
+        record(uow=uow, actor=actor, action="receipt_remind", now=now, plan_id=reminded_plan,
+               data={"recipients": recipients, "day": today.isoformat(), "after_working_days": reminder_days})
+    uow.commit()
+    return sum(len(r) for r in queued.values())
+
+
+def _receipt_context(uow, row, plan, content: PlanContent) -> dict[str, Any]:
+    """The code the recipient confirms with (None for a message queued before receipts existed)."""
+    receipt = uow.receipts.for_document(row.document_id, row.recipient_id) if row.document_id else None
+    return {"receipt_code": show_receipt_code(receipt.code) if receipt else None}
+
+
+def _receipt_reminder(uow, row, plan, content: PlanContent, zone=None) -> Parts:
+    """The document again, the day it was first sent and the code to confirm with."""
+    context, attachments = _distribution(uow, row, plan, content)
+    receipt = uow.receipts.for_document(row.document_id, row.recipient_id)
+    first = uow.outbox.get(receipt.outbox_id)
+    sent = first.sent_at or first.created_at
+    context["sent_on"] = f"{sent.astimezone(zone):%d/%m/%Y}"
+    return context, attachments
+
+
+COMPOSERS[RECEIPT_REMINDER] = _receipt_reminder
