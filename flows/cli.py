@@ -187,6 +187,31 @@ def _notify(plan: int) -> None:
     console.print(f"Đã gửi {totals['sent']} thư báo" + (f", lỗi {totals['failed']}." if totals["failed"] else "."))
 
 
+class _ProgressBar:
+    """A progress bar for the long steps of a flow run in this process (fed by runtime.on_progress)."""
+
+    LABELS = {"mail": "Gửi thư", "periods": "Mở kỳ báo cáo", "copies": "Công văn từng đơn vị"}
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+                            transient=True)
+        self.tasks: dict[str, int] = {}
+        self.bar.start()
+        runtime.on_progress(self.update)
+        return self
+
+    def update(self, step: str, done: int, total: int) -> None:
+        if step not in self.tasks:
+            self.tasks[step] = self.bar.add_task(self.LABELS.get(step, step), total=total)
+        self.bar.update(self.tasks[step], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        runtime.on_progress(None)
+        self.bar.stop()
+
+
 @plan_app.command("submit")
 def plan_submit(plan: int, actor: str = AS) -> None:
     """Trình duyệt dự thảo."""
@@ -220,7 +245,8 @@ def plan_reject(plan: int, actor: str = AS, reason: str = typer.Option("", help=
 @plan_app.command("issue")
 def plan_issue(plan: int, actor: str = AS) -> None:
     """Ký ban hành: lấy số, ghi ngày, lưu tệp .docx và phát hành."""
-    run(lambda: _lifecycle().issue_plan_flow(plan, actor))
+    with _ProgressBar():
+        run(lambda: _lifecycle().issue_plan_flow(plan, actor))
     _print_documents(plan)
 
 
@@ -436,6 +462,28 @@ def audit_verify() -> None:
     verdict = run(go)
     console.print(("[green]Hợp lệ:[/] " if verdict.ok else "[bold red]Hỏng:[/] ") + verdict.message)
     raise typer.Exit(0 if verdict.ok else 2)
+
+
+@app.command("serve")
+def serve(once: bool = typer.Option(False, "--once", help="Chạy một lượt các luồng định kỳ rồi thoát (dùng cho cron).")
+          ) -> None:
+    """Chạy mọi luồng theo lịch (giờ Việt Nam) và theo yêu cầu trong một tiến trình (Prefect serve)."""
+    from flows import serve as serving
+
+    if once:
+        with _ProgressBar():
+            results = run(serving.run_once)
+        opened, swept = results["open-due-periods"], results["daily-sweep"]
+        console.print(f"Mở kỳ báo cáo {opened['period']}: {opened['plans']} kế hoạch, {opened['requests']} thư đề nghị "
+                      f"báo cáo.")
+        console.print(f"Quét hằng ngày: nhắc {swept['reminders']} đơn vị, đôn đốc quá hạn {swept['overdue']} thư, "
+                      f"nhắc xác nhận {swept['receipt_reminders']}; đã gửi {swept['sent']} thư, lỗi {swept['failed']}.")
+        return
+    table = Table("Triển khai (deployment)", "Lịch (giờ Việt Nam)")
+    for name, cron in serving.deployment_specs():
+        table.add_row(name, cron or "theo yêu cầu")
+    console.print(table)
+    run(serving.serve)
 
 
 @app.command("demo")

@@ -131,10 +131,8 @@ def follow_up_overdue(plan_ids: list[int]) -> int:
 
 @task
 def remind_unconfirmed_receipts() -> int:
-    """Remind recipients that have not confirmed receipt of a distributed plan.
-
-    HOOK: waits for the e-mail side's `delivery.remind_unconfirmed`; until it exists this queues nothing.
-    """
+    """Remind recipients that have not confirmed receipt of a distributed plan."""
+    # HOOK: waits for the e-mail side's `delivery.remind_unconfirmed`; until it is committed this queues nothing.
     return 0
 
 

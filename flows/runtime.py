@@ -17,12 +17,22 @@ def settings() -> Settings:
     return get_settings()
 
 
+_migrated: set[str] = set()
+
+
 def uow() -> SqlUnitOfWork:
-    return SqlUnitOfWork(settings().database_url)
+    """A unit of work on the configured database, its schema brought up to date once per process
+    (a worker or `kehoach serve` may be the first to touch a new database)."""
+    url = settings().database_url
+    if url not in _migrated:
+        ensure_schema()
+    return SqlUnitOfWork(url)
 
 
 def ensure_schema() -> None:
-    migrate(settings().database_url)
+    url = settings().database_url
+    migrate(url)
+    _migrated.add(url)
 
 
 def now() -> datetime:
