@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from typing import Callable
+from uuid import UUID
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import flow_run as current_flow_run
 
 from domain.adapters.yaml_source import load_yaml
@@ -15,6 +17,33 @@ from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
 PLANS_PER_TASK = 25  # the scheduled sweeps run one task per chunk of plans, never one per plan
+PROGRESS_LABELS = {"mail": "Gửi thư", "periods": "Mở kỳ báo cáo", "copies": "Công văn và biểu mẫu của từng đơn vị"}
+
+
+# --- progress: the CLI's bar (runtime.on_progress) and an artifact on the run's page in Prefect's UI -----
+_artifacts: dict[tuple[str, str], tuple[UUID, float]] = {}
+
+
+def _progress_artifact(step: str, done: int, total: int) -> None:
+    """Mirror a long step on its flow run's page in Prefect's UI, by whole percents."""
+    run_id = current_flow_run.id
+    if not run_id or total <= 0:
+        return
+    percent = round(100.0 * done / total)
+    key = (run_id, step)
+    try:
+        if key not in _artifacts:
+            _artifacts[key] = (create_progress_artifact(percent, key=f"kehoach-{step}",
+                                                        description=PROGRESS_LABELS.get(step, step)), percent)
+        elif percent > _artifacts[key][1]:
+            _artifacts[key] = (update_progress_artifact(_artifacts[key][0], percent), percent)
+    except Exception as exc:  # a progress display never fails the work it shows
+        get_run_logger().warning("progress artifact not updated: %s", exc)
+    if done >= total:
+        _artifacts.pop(key, None)  # finished: a long-running `kehoach serve` keeps nothing
+
+
+runtime.listen_progress(_progress_artifact)
 
 
 def for_each_plan(plan_ids: list[int], call: Callable[..., int | None]) -> int:
@@ -131,9 +160,11 @@ def follow_up_overdue(plan_ids: list[int]) -> int:
 
 @task
 def remind_unconfirmed_receipts() -> int:
-    """Remind recipients that have not confirmed receipt of a distributed plan."""
-    # HOOK: waits for the e-mail side's `delivery.remind_unconfirmed`; until it is committed this queues nothing.
-    return 0
+    """Remind the recipients that have not confirmed receipt of a distributed document (xác nhận đã nhận)."""
+    s = runtime.settings()
+    with runtime.uow() as uow:
+        return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
+                                           reminder_days=s.receipt_reminder_days)
 
 
 @task

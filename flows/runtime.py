@@ -11,6 +11,7 @@ from domain.adapters.db import SqlUnitOfWork, migrate
 from domain.settings import Settings, get_settings
 
 _progress: list[Callable[[str, int, int], None]] = []
+_listeners: list[Callable[[str, int, int], None]] = []  # always on, beside the front end's (Prefect artifacts)
 
 
 def settings() -> Settings:
@@ -80,6 +81,12 @@ def on_progress(callback: Callable[[str, int, int], None] | None) -> None:
         _progress.append(callback)
 
 
+def listen_progress(callback: Callable[[str, int, int], None]) -> None:
+    """Let the orchestration mirror every long step too (e.g. as a progress artifact in Prefect's UI)."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
 def progress(step: str, done: int, total: int) -> None:
-    for callback in _progress:
+    for callback in _progress + _listeners:
         callback(step, done, total)
