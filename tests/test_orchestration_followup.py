@@ -273,3 +273,29 @@ def test_the_same_run_opening_or_reviewing_again_adds_nothing(org, reporting_pla
     with org() as uow:
         kinds = [d.kind for d in uow.documents.for_plan(reporting_plan)]
     assert kinds.count("report_request") == 2 and kinds.count("review") == 2
+
+
+# --- two quarters open at once (the next opens on the 15th, before this one's deadline) ---------------
+
+def test_while_two_quarters_are_open_a_report_goes_to_the_one_due_next_and_a_review_to_the_one_last_due(
+        org, reporting_plan):
+    from domain.model.reporting import period_due_next, period_last_due
+
+    q1 = quarter(2027, 1)
+    with org() as uow:
+        reporting.open_period(uow=uow, plan_id=reporting_plan, period=q1, actor="system",
+                              now=at(date(2026, 12, 15)), id_domain=ID_DOMAIN, render=fake_render)
+    assert period_due_next([Q4, q1], date(2026, 12, 17)) == Q4
+    assert period_due_next([Q4, q1], date(2026, 12, 18)) == q1
+    assert period_last_due([Q4, q1], date(2026, 12, 17)) == q1  # nothing due yet: the latest
+    assert period_last_due([Q4, q1], date(2026, 12, 18)) == Q4
+
+    submit(org, reporting_plan, "DTN-HB", {"CT1": 2}, "nam.dtn", at(date(2026, 12, 16)))
+    submit(org, reporting_plan, "HCCB-HB", {"CT1": 1}, "son.ccb", at(date(2026, 12, 18)))
+    with org() as uow:
+        reported = {p.key: sorted(uow.reports.latest(p.id)) for p in uow.periods.for_plan(reporting_plan)}
+        review_id = reporting.review_plan(uow=uow, plan_id=reporting_plan, actor="lan.vp", now=at(date(2026, 12, 21)),
+                                          render=fake_render)
+        review = uow.documents.get(review_id).subject
+    assert reported == {"2026-Q4": ["DTN-HB", "HLHPN-HB", "MTTQ-HB"], "2027-Q1": ["HCCB-HB"]}
+    assert "Quý IV/2026" in review

@@ -77,6 +77,24 @@ def follow_up_step(today: date, deadline: date, *, remind_days_before: int, over
     return None
 
 
+def period_due_next(periods: list, today: date):
+    """Of the open periods, the one a report goes to when none is named: the earliest whose deadline has
+    not passed (the next quarter opens on the 15th, before this one's deadline), else the latest."""
+    if not periods:
+        return None
+    pending = sorted((p for p in periods if p.deadline >= today), key=lambda p: p.deadline)
+    return pending[0] if pending else max(periods, key=lambda p: p.end)
+
+
+def period_last_due(periods: list, today: date):
+    """Of the open periods, the one a review rolls up when none is named: the latest whose deadline has
+    passed, else the latest."""
+    if not periods:
+        return None
+    due = [p for p in periods if p.deadline < today]
+    return max(due or periods, key=lambda p: p.end)
+
+
 def quarter(year: int, q: int, *, deadline_days: int = 3) -> Period:
     """Quarter `q` of `year` with NĐ 09/2019 cut-offs."""
     if q not in ROMAN_Q:

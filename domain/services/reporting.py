@@ -11,7 +11,8 @@ from domain.model.audit import sha256
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
-from domain.model.reporting import OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, roll_up
+from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, period_due_next,
+                                    period_last_due, roll_up)
 from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
 from domain.services.delivery import queue
@@ -105,8 +106,14 @@ def find_issued(*, uow, digest: str) -> list[dict[str, Any]]:
     return found
 
 
-def _open_period(uow, plan, period_key: str | None):
-    period = uow.periods.get(plan.id, period_key) if period_key else uow.periods.latest_open(plan.id)
+def _open_period(uow, plan, period_key: str | None, now: datetime | None = None):
+    """The period named, else the open one whose report is due next (see `period_due_next`)."""
+    if period_key:
+        period = uow.periods.get(plan.id, period_key)
+    elif now is not None:
+        period = period_due_next(_open_periods(uow, plan), now.date())
+    else:
+        period = uow.periods.latest_open(plan.id)
     if period is None or period.status != "open":
         raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
     return period
@@ -121,7 +128,7 @@ def submit_report(*, uow, plan_id: int, unit: str, figures: dict[str, Any], acto
     content = PlanContent.from_dict(plan.content)
     if unit not in content.executing_units():
         raise DomainError("unit_not_in_plan", unit=unit, plan=plan.id)
-    period = _open_period(uow, plan, period_key)
+    period = _open_period(uow, plan, period_key, now)
     allowed = {t.id for t in content.targets_for(unit)}
     values: dict[str, float] = {}
     for target_id, raw in (figures or {}).items():
@@ -154,7 +161,7 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
                    period_key: str | None = None) -> int:
     """Queue a reminder to every executing unit that has not reported for the open period."""
     plan = get_plan(uow, plan_id)
-    period = _open_period(uow, plan, period_key)
+    period = _open_period(uow, plan, period_key, now)
     missing = missing_units(uow, plan, period)
     apply(uow=uow, plan=plan, action="remind", actor=actor, now=now,
           data={"period": period.key, "units": missing})
@@ -173,7 +180,8 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
     done = registered_in_run(uow, plan.id, run)
     if done is not None:
         return done["document_id"]
-    period = uow.periods.get(plan.id, period_key) if period_key else uow.periods.latest_open(plan.id)
+    period = (uow.periods.get(plan.id, period_key) if period_key
+              else period_last_due(_open_periods(uow, plan), now.date()))
     if period is None:
         raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
     content = PlanContent.from_dict(plan.content)
