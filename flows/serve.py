@@ -19,7 +19,9 @@ SCHEDULES: dict[str, str] = {  # deployment -> cron, in TIMEZONE
 }
 ON_DEMAND = ("issue-plan", "distribute-plan", "notify-approvals", "open-reporting-period", "send-reminders",
              "follow-up-overdue", "review-plan")
-ONCE = ("open-due-periods", "daily-sweep")  # what `kehoach serve --once` runs, in this order
+ONCE = ("open-due-periods", "daily-sweep")
+# One run at a time: two deliveries at once could both resend a row a crash left "sending".
+CONCURRENCY: dict[str, int] = {"deliver-mail": 1, "daily-sweep": 1}  # what `kehoach serve --once` runs, in this order
 
 FLOWS = {f.name: f for f in (
     lifecycle.daily_sweep_flow, lifecycle.open_due_periods_flow, lifecycle.deliver_mail,
@@ -39,7 +41,7 @@ def deployments() -> list:
     from prefect.schedules import Cron
 
     return [FLOWS[name].to_deployment(name=name, schedules=[Cron(cron, timezone=TIMEZONE)] if cron else None,
-                                      tags=["kehoach"])
+                                      tags=["kehoach"], concurrency_limit=CONCURRENCY.get(name))
             for name, cron in deployment_specs()]
 
 

@@ -71,3 +71,11 @@ def test_every_task_has_a_one_line_docstring():
 def test_serve_once_runs_the_opening_of_periods_before_the_daily_sweep():
     assert serve.ONCE == ("open-due-periods", "daily-sweep")
     assert set(serve.ONCE) <= set(serve.SCHEDULES)
+
+
+def test_mail_delivery_and_the_sweep_run_one_at_a_time_in_both(declared, served):
+    """Two deliveries at once could both resend a row a crash left "sending"."""
+    for name in ("deliver-mail", "daily-sweep"):
+        assert declared[name]["concurrency_limit"] == 1
+        limit = served[name].concurrency_limit
+        assert (limit if isinstance(limit, int) else limit.limit) == 1
