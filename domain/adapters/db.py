@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import event, func
+from sqlalchemy import Index, event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -18,6 +18,13 @@ from domain.model.audit import GENESIS, Event, event_hash
 from domain.model.org import Body, User
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Indexes of migration 0005, declared on the tables (so that the metadata matches the schema):
+# the lookups delivery makes per message (a recipient's receipt) and per receipt (its last reminder).
+Index("ix_receipt_document_recipient", orm.ReceiptRow.__table__.c.document_id,
+      orm.ReceiptRow.__table__.c.recipient_id)
+Index("ix_outbox_document_recipient_kind", orm.OutboxRow.__table__.c.document_id,
+      orm.OutboxRow.__table__.c.recipient_id, orm.OutboxRow.__table__.c.kind)
 
 
 @lru_cache
@@ -88,6 +95,9 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
 
     def flush(self) -> None:
         self.session.flush()
@@ -303,6 +313,10 @@ class Outbox(_Repo):
     def get(self, row_id: int) -> orm.OutboxRow | None:
         return self.session.get(orm.OutboxRow, row_id)
 
+    def fresh(self, row_id: int) -> orm.OutboxRow | None:
+        """The row as the database has it now (read again even if this session holds it already)."""
+        return self.session.get(orm.OutboxRow, row_id, populate_existing=True)
+
     def for_plan(self, plan_id: int) -> list[orm.OutboxRow]:
         q = select(orm.OutboxRow).where(orm.OutboxRow.plan_id == plan_id).order_by(orm.OutboxRow.id)
         return list(self.session.exec(q))
@@ -343,18 +357,39 @@ class Receipts(_Repo):
 
 
 class Audit(_Repo):
+    """The hash-chained trail. The chain's tail (last id, last hash) is read once per transaction,
+    with one indexed query, and followed as events are appended: inside a transaction (BEGIN
+    IMMEDIATE on SQLite) no other writer can append."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._tail: tuple[Any, int, str] | None = None  # (transaction, last id, last hash)
+
+    def _last(self) -> tuple[int, str]:
+        tail = self._tail
+        if tail is None or tail[0] is None or tail[0] is not self.session.get_transaction():
+            row = self.session.exec(select(orm.AuditRow.id, orm.AuditRow.hash)
+                                    .order_by(orm.AuditRow.id.desc()).limit(1)).first()
+            tail = self._tail = (self.session.get_transaction(), *(tuple(row) if row else (0, GENESIS)))
+        return tail[1], tail[2]
+
     def head(self) -> str:
-        last = self.session.exec(select(orm.AuditRow).order_by(orm.AuditRow.id.desc())).first()
-        return last.hash if last else GENESIS
+        """The hash of the newest event (the chain's head)."""
+        return self._last()[1]
 
     def next_id(self) -> int:
-        return (self.session.exec(select(func.max(orm.AuditRow.id))).one() or 0) + 1
+        return self._last()[0] + 1
 
     def append(self, fields: dict[str, Any]) -> Event:
         """Store an event whose `fields` (id and prev_hash included) were built by the caller."""
         digest = event_hash(fields)
         self.session.add(orm.AuditRow(**fields, hash=digest))
         self.session.flush()
+        if self._tail is not None and self._tail[0] is self.session.get_transaction() \
+                and (fields["id"], fields["prev_hash"]) == (self._tail[1] + 1, self._tail[2]):
+            self._tail = (self._tail[0], fields["id"], digest)
+        else:
+            self._tail = None
         return Event(**fields, hash=digest)
 
     def events(self, plan_id: int | None = None) -> list[Event]:

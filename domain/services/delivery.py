@@ -81,6 +81,10 @@ def compose(*, uow, outbox_id: int, now: datetime | None = None) -> OutgoingMail
     row = uow.outbox.get(outbox_id)
     if row is None or row.status not in SENDABLE:
         return None
+    return _compose_row(uow, row, now)
+
+
+def _compose_row(uow, row, now: datetime | None) -> OutgoingMail:
     first = row.first_attempt_at
     date = first.astimezone(now.tzinfo) if (first is not None and now is not None) else (first or now)
     return replace(_message(uow, row, date.tzinfo if date is not None else timezone.utc), date=date)
@@ -95,7 +99,7 @@ def _message(uow, row, zone) -> OutgoingMail:
 
         return compose_notice(uow=uow, row=row)
     plan = uow.plans.get(row.plan_id)
-    content = PlanContent.from_dict(plan.content)
+    content = _plan_content(uow, plan)
     recipient = uow.bodies.get(row.recipient_id)
     document = uow.documents.get(plan.document_id)
     context = base_context(uow, plan, content, document, recipient.name)
@@ -192,6 +196,15 @@ class DeliveryResult:
     postponed: int = 0
 
 
+@dataclass(frozen=True)
+class _Fate:
+    """How a row's attempt ended, to be recorded in the transaction that claims the next row."""
+
+    row: Any  # the outbox row, as claimed in this unit of work
+    error: str | None = None  # None: the server answered 250
+    transient: bool = False  # True: back to pending, to be tried again
+
+
 def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
             render: Callable[[OutgoingMail], bytes], mail_from: str, now: Callable[[], datetime],
             on_progress: Callable[[int], None] = lambda n: None) -> DeliveryResult:
@@ -204,6 +217,12 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     and so the same bytes; mail clients and servers that see a Message-ID twice show one message.
     Rows already sent are skipped, so a retried batch never re-sends them.
 
+    One transaction between two SMTP transactions: it records the fate of the row just sent (sent
+    with its audit event, failed, or back to pending) and claims the next, so a row is always marked
+    sent before the next message goes out (a crash costs at most one message sent twice). One unit
+    of work serves the whole batch, and what every row of the batch shares (the plan, its parsed
+    content, the document and its bytes, the bodies) is read once.
+
     A permanent refusal (5xx to the recipient or the content) marks the row failed with the server's
     reply, for staff to see (`kehoach mail list --failed`) and retry. A transient failure puts the row
     back to pending; when it concerns that message only (4xx to its recipient) the batch goes on,
@@ -212,77 +231,171 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     """
     result = DeliveryResult()
     postponed: TransientMailError | None = None
-    for outbox_id in ids:
-        with uow_factory() as uow:
-            mail = claim(uow=uow, outbox_id=outbox_id, now=now())
-        if mail is None:
-            result.skipped += 1
-            on_progress(1)
-            continue
+    with uow_factory() as uow:
+        batch = BatchReader(uow)
+        fate: _Fate | None = None  # the last row's, not yet committed
         try:
-            message = render(mail)
-        except ValueError as exc:  # the row's data cannot make a valid message (an address, a name)
-            with uow_factory() as uow:
-                mark(uow=uow, outbox_id=outbox_id, now=now(), error=f"{type(exc).__name__}: {exc}")
-            result.failed += 1
-            on_progress(1)
-            continue
-        try:
-            sender.send(mail_from=mail_from, to=mail.to_email, message=message)
-        except PermanentMailError as exc:
-            with uow_factory() as uow:
-                mark(uow=uow, outbox_id=outbox_id, now=now(), error=str(exc))
-            result.failed += 1
-        except TransientMailError as exc:
-            with uow_factory() as uow:
-                note_attempt(uow=uow, outbox_id=outbox_id, error=str(exc))
-            if not exc.per_message:
-                raise
-            postponed = exc
-            result.postponed += 1
-        else:
-            with uow_factory() as uow:
-                mark(uow=uow, outbox_id=outbox_id, now=now())
-            result.sent += 1
-        on_progress(1)
+            for outbox_id in ids:
+                previous, fate = fate, None
+                row, mail = _settle_and_claim(uow, batch, previous, outbox_id, now())
+                if previous is not None:
+                    on_progress(1)
+                if mail is None:
+                    result.skipped += 1
+                    on_progress(1)
+                    continue
+                try:
+                    message = render(mail)
+                except ValueError as exc:  # the row's data cannot make a valid message (an address, a name)
+                    fate = _Fate(row, f"{type(exc).__name__}: {exc}")
+                    result.failed += 1
+                    continue
+                try:
+                    sender.send(mail_from=mail_from, to=mail.to_email, message=message)
+                except PermanentMailError as exc:
+                    fate = _Fate(row, str(exc))
+                    result.failed += 1
+                except TransientMailError as exc:
+                    fate = _Fate(row, str(exc), transient=True)
+                    if not exc.per_message:
+                        raise
+                    postponed = exc
+                    result.postponed += 1
+                else:
+                    fate = _Fate(row)
+                    result.sent += 1
+        finally:
+            if fate is not None:  # the last row's fate, or the one a failed connection stopped at
+                _settle(uow, fate, now())
+                uow.commit()
+                on_progress(1)
     if postponed is not None:
         raise postponed
     return result
 
 
+def _settle_and_claim(uow, batch, fate: _Fate | None, outbox_id: int, now: datetime):
+    """One transaction: record the previous row's fate and claim the next row (see `claim`);
+    (the row, its message), the message None if the row is not to be sent."""
+    try:
+        if fate is not None:
+            _settle(uow, fate, now)
+        claimed = _claim(uow, batch, outbox_id, now)
+        uow.commit()
+        return claimed
+    except BaseException:
+        if fate is None:
+            raise
+        uow.rollback()  # the claim failed: keep the previous row's fate at least
+        _settle(uow, fate, now)
+        uow.commit()
+        raise
+
+
+def _settle(uow, fate: _Fate, now: datetime) -> None:
+    if fate.transient:
+        _note_attempt(fate.row, fate.error)
+    else:
+        _mark(uow, fate.row, now, fate.error)
+
+
+class BatchReader:
+    """The unit of work as the composers of one batch see it: what does not change while a batch is
+    sent (plans and their parsed content, documents with their bytes, bodies, users, reporting
+    periods, recipients' copies) is read once and kept; the outbox, receipts and audit trail are read
+    through. Only for the length of one batch: a plan issued or an organisation reloaded later is
+    read anew by the next."""
+
+    KEPT = {"plans": ("get",), "documents": ("get",), "bodies": ("get",), "users": ("get",),
+            "periods": ("get",), "document_copies": ("get",)}
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+        self._contents: dict[int, PlanContent] = {}
+        for name, methods in self.KEPT.items():
+            setattr(self, name, _Kept(getattr(uow, name), methods))
+
+    def __getattr__(self, name: str):
+        return getattr(self._uow, name)
+
+    def content(self, plan) -> PlanContent:
+        """The plan's parsed content, parsed once per batch."""
+        if plan.id not in self._contents:
+            self._contents[plan.id] = PlanContent.from_dict(plan.content)
+        return self._contents[plan.id]
+
+
+class _Kept:
+    """A repository whose chosen reading methods answer a repeated question from memory."""
+
+    def __init__(self, repository, methods: tuple[str, ...]) -> None:
+        self._repository = repository
+        for name in methods:
+            setattr(self, name, self._remembering(getattr(repository, name)))
+
+    @staticmethod
+    def _remembering(read: Callable[..., Any]) -> Callable[..., Any]:
+        answers: dict[tuple, Any] = {}
+
+        def remembered(*args):
+            if args not in answers:
+                answers[args] = read(*args)
+            return answers[args]
+
+        return remembered
+
+    def __getattr__(self, name: str):
+        return getattr(self._repository, name)
+
+
+def _plan_content(uow, plan) -> PlanContent:
+    reader = getattr(uow, "content", None)
+    return reader(plan) if callable(reader) else PlanContent.from_dict(plan.content)
+
+
 def claim(*, uow, outbox_id: int, now: datetime) -> OutgoingMail | None:
     """Mark a row "sending" and count the attempt, committed before its SMTP transaction; the message
     it stands for, or None if it is no longer to be sent (already sent or failed)."""
-    row = uow.outbox.get(outbox_id)
-    if row is None or row.status not in SENDABLE:
-        return None
-    row.status = SENDING
-    row.attempts += 1
-    if row.first_attempt_at is None:
-        row.first_attempt_at = now
-    mail = compose(uow=uow, outbox_id=outbox_id, now=now)
+    _, mail = _claim(uow, uow, outbox_id, now)
     uow.commit()
     return mail
 
 
+def _claim(uow, reader, outbox_id: int, now: datetime):
+    row = uow.outbox.fresh(outbox_id)  # as the database has it now, inside this transaction
+    if row is None or row.status not in SENDABLE:
+        return row, None
+    row.status = SENDING
+    row.attempts += 1
+    if row.first_attempt_at is None:
+        row.first_attempt_at = now
+    return row, _compose_row(reader, row, now)
+
+
 def mark(*, uow, outbox_id: int, now: datetime, error: str | None = None) -> None:
     """Record a row as sent (or as refused for good, with the server's words) and its audit event."""
-    row = uow.outbox.get(outbox_id)
+    _mark(uow, uow.outbox.get(outbox_id), now, error)
+    uow.commit()
+
+
+def _mark(uow, row, now: datetime, error: str | None) -> None:
     row.status = FAILED if error else SENT
     row.last_error = error
     row.sent_at = None if error else now
     record(uow=uow, actor="system", action="mail_failed" if error else "mail_sent", now=now, plan_id=row.plan_id,
            data={"outbox_id": row.id, "kind": row.kind, "recipient": row.recipient_id, "email": row.email,
                  "period": row.period_key, "message_id": row.message_id, **({"error": error} if error else {})})
-    uow.commit()
 
 
 def note_attempt(*, uow, outbox_id: int, error: str) -> None:
     """A transient failure: the row goes back to pending, with the reason, to be tried again."""
-    row = uow.outbox.get(outbox_id)
+    _note_attempt(uow.outbox.get(outbox_id), error)
+    uow.commit()
+
+
+def _note_attempt(row, error: str) -> None:
     row.status = PENDING
     row.last_error = error
-    uow.commit()
 
 
 # --- what staff see and do -------------------------------------------------------------------------
