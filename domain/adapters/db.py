@@ -116,6 +116,13 @@ class Bodies(_Repo):
     def all(self) -> list[Body]:
         return [_body(r) for r in self.session.exec(select(orm.BodyRow).order_by(orm.BodyRow.id))]
 
+    def many(self, body_ids: Iterable[str]) -> list[Body]:
+        """The bodies of these ids that exist, read with one query."""
+        wanted = list(body_ids)
+        if not wanted:
+            return []
+        return [_body(r) for r in self.session.exec(select(orm.BodyRow).where(orm.BodyRow.id.in_(wanted)))]
+
     def upsert(self, body: Body) -> None:
         row = self.session.get(orm.BodyRow, body.id) or orm.BodyRow(id=body.id, name=body.name)
         for k, v in body.__dict__.items():
@@ -314,8 +321,17 @@ class Outbox(_Repo):
         return self.session.get(orm.OutboxRow, row_id)
 
     def fresh(self, row_id: int) -> orm.OutboxRow | None:
-        """The row as the database has it now (read again even if this session holds it already)."""
+        """The row as the database has it now, this transaction's changes included (read again even
+        if this session holds it already)."""
+        self.session.flush()
         return self.session.get(orm.OutboxRow, row_id, populate_existing=True)
+
+    def many(self, row_ids: Iterable[int]) -> dict[int, orm.OutboxRow]:
+        """Rows by id, read with one query."""
+        wanted = list(row_ids)
+        if not wanted:
+            return {}
+        return {r.id: r for r in self.session.exec(select(orm.OutboxRow).where(orm.OutboxRow.id.in_(wanted)))}
 
     def for_plan(self, plan_id: int) -> list[orm.OutboxRow]:
         q = select(orm.OutboxRow).where(orm.OutboxRow.plan_id == plan_id).order_by(orm.OutboxRow.id)
@@ -341,6 +357,20 @@ class Receipts(_Repo):
         q = select(orm.ReceiptRow).where(orm.ReceiptRow.document_id == document_id,
                                          orm.ReceiptRow.recipient_id == recipient_id)
         return self.session.exec(q).first()
+
+    def for_documents(self, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], orm.ReceiptRow]:
+        """`for_document` for many (document, recipient) pairs at once: the receipts found, by pair."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        q = (select(orm.ReceiptRow).where(orm.ReceiptRow.document_id.in_({d for d, _ in wanted}),
+                                          orm.ReceiptRow.recipient_id.in_({r for _, r in wanted}))
+             .order_by(orm.ReceiptRow.id))
+        found: dict[tuple[int, str], orm.ReceiptRow] = {}
+        for row in self.session.exec(q):
+            if (row.document_id, row.recipient_id) in wanted:
+                found.setdefault((row.document_id, row.recipient_id), row)
+        return found
 
     def for_outbox(self, outbox_id: int) -> orm.ReceiptRow | None:
         return self.session.exec(select(orm.ReceiptRow).where(orm.ReceiptRow.outbox_id == outbox_id)).first()

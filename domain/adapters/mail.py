@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -21,9 +22,11 @@ from datetime import datetime
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Callable
 
 import emails
 from emails.backend.smtp import SMTPBackend
+from emails.store import BaseFile
 from emails.backend.smtp.client import SMTPClientWithResponse, SMTPClientWithResponse_SSL
 from emails.backend.smtp.exceptions import SMTPConnectNetworkError
 from aiosmtpd.controller import Controller
@@ -56,8 +59,7 @@ def render_mail(mail: OutgoingMail, *, sender_email: str, sender_name: str, date
         date=_date_header(date),
     )
     for attachment in mail.attachments:
-        message.attach(data=attachment.content, filename=_nfc(attachment.filename),
-                       mime_type=attachment.mimetype)
+        message.attachments.add(_attachment_file(_nfc(attachment.filename), attachment.mimetype, attachment.content))
     message.after_build = partial(_finish_tree, boundary_seed=mail.message_id)
     return message.as_bytes()
 
@@ -73,10 +75,20 @@ def render_parts(mail: OutgoingMail) -> tuple[str, str, str]:
     return _nfc(subject), _nfc(text), _nfc(html)
 
 
+@lru_cache(maxsize=4)
+def _attachment_file(filename: str, mimetype: str, content: bytes) -> BaseFile:
+    """An `emails` attachment, kept for the next messages that carry the same file: `emails` keeps
+    the MIME part it builds (base64 included) on the file object, so a document sent to many
+    recipients is encoded once. The part is the same for every message (only the tree around it,
+    built per message, differs)."""
+    return BaseFile(data=content, filename=filename, mime_type=mimetype, content_disposition="attachment")
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        auto_reload=False,  # templates/mail/ is read once per process, not stat()ed for every message
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -200,16 +212,25 @@ class SmtpSender:
             finally:
                 backend.discard()
 
-    def send(self, *, mail_from: str, to: str, message: bytes) -> None:
-        """Send rendered bytes to one recipient, or raise Transient/PermanentMailError."""
+    def send(self, *, mail_from: str, to: str, message: bytes, meanwhile: Callable[[], None] | None = None) -> None:
+        """Send rendered bytes to one recipient, or raise Transient/PermanentMailError.
+
+        `meanwhile`, if given, is called once the message has been handed to the server and before
+        its reply is read (e.g. to render the next message while the server reads this one); it
+        must not raise. It may not be called at all (a refusal before DATA), or twice (`emails`
+        reconnects once and sends again when the server hangs up).
+        """
         if not self._active or self._backend is None:
             raise RuntimeError("SmtpSender.send() must be called inside `with SmtpSender(...)`")
         where = self._where(f"sending to <{to}>")
+        self._backend.meanwhile = meanwhile
         try:
             response = self._backend.sendmail(from_addr=mail_from, to_addrs=[to], msg=_Rendered(message))
         except (smtplib.SMTPException, OSError) as error:  # lost again after `emails`' one reconnection
             self._backend.discard()
             raise _session_error(where, error) from error
+        finally:
+            self._backend.meanwhile = None
         error = _refusal(where, response)
         if error is not None:
             if not error.per_message:
@@ -230,7 +251,31 @@ class _Rendered:
         return self._data
 
 
-class _Client(SMTPClientWithResponse):
+class _WhileTheServerReads:
+    """smtplib's DATA, calling the backend's `meanwhile` between handing the message to the socket
+    and reading the server's reply (the reply that says whether it took the message)."""
+
+    def data(self, msg):
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):  # as smtplib does; ours are bytes already
+            msg = re.sub(r"(?:\r\n|\n|\r(?!\n))", "\r\n", msg).encode("ascii")
+        data = _LEADING_DOT.sub(b"..", msg)  # dot-stuffing (RFC 5321 4.5.2), as smtplib does
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        self.send(data + b".\r\n")
+        meanwhile = getattr(self.parent, "meanwhile", None)
+        if meanwhile is not None:
+            meanwhile()
+        return self.getreply()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class _Client(_WhileTheServerReads, SMTPClientWithResponse):
     """`emails`' SMTP client, with STARTTLS checking the certificate (smtplib's default context does not)."""
 
     def __init__(self, parent, **kwargs):
@@ -242,7 +287,7 @@ class _Client(SMTPClientWithResponse):
         return super().starttls(*args, **kwargs)
 
 
-class _SslClient(SMTPClientWithResponse_SSL):
+class _SslClient(_WhileTheServerReads, SMTPClientWithResponse_SSL):
     """`emails`' SMTP-over-SSL client, connecting once, with a context that checks the certificate."""
 
     def __init__(self, parent, **kwargs):
@@ -256,6 +301,7 @@ class _Backend(SMTPBackend):
 
     def __init__(self, *, tls_context: ssl.SSLContext | None, **kwargs):
         self.tls_context = tls_context
+        self.meanwhile: Callable[[], None] | None = None  # see SmtpSender.send
         super().__init__(**kwargs)
 
     def discard(self) -> None:

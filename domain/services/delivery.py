@@ -25,7 +25,10 @@ from domain.services.workflow import apply, get_plan, record, require_user
 
 
 class Sender(Protocol):
-    def send(self, *, mail_from: str, to: str, message: bytes) -> None: ...
+    def send(self, *, mail_from: str, to: str, message: bytes,
+             meanwhile: Callable[[], None] | None = None) -> None:
+        """Send one message or raise Transient/PermanentMailError; call `meanwhile` (at most twice,
+        perhaps never) while the server reads it."""
 
 
 def queue(uow, *, plan, recipient, kind: str, now: datetime, id_domain: str, period_key: str = "",
@@ -205,6 +208,33 @@ class _Fate:
     transient: bool = False  # True: back to pending, to be tried again
 
 
+@dataclass
+class _Prepared:
+    """A row's message composed ahead, from the row as it stood, and rendered while the server read
+    the previous message. Its claim checks that the row still says the same (else it is composed
+    again): `key` holds what the message was composed from, its Date included."""
+
+    outbox_id: int
+    key: tuple
+    mail: OutgoingMail
+    message: bytes | None = None
+    error: Exception | None = None
+
+    def render(self, render: Callable[[OutgoingMail], bytes]) -> None:
+        """Render once; an error is kept for the row's turn (a ValueError fails the row, as before)."""
+        if self.message is None and self.error is None:
+            try:
+                self.message = render(self.mail)
+            except Exception as exc:  # noqa: BLE001 - raised again at the row's turn
+                self.error = exc
+
+
+def _key(row, date: datetime | None) -> tuple:
+    """What an outbox row's message is composed from: its own fields and the Date of its attempts."""
+    return (row.kind, row.plan_id, row.document_id, row.recipient_id, getattr(row, "recipient_type", "body"),
+            row.email, row.message_id, row.period_key, date)
+
+
 def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
             render: Callable[[OutgoingMail], bytes], mail_from: str, now: Callable[[], datetime],
             on_progress: Callable[[int], None] = lambda n: None) -> DeliveryResult:
@@ -217,11 +247,14 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     and so the same bytes; mail clients and servers that see a Message-ID twice show one message.
     Rows already sent are skipped, so a retried batch never re-sends them.
 
-    One transaction between two SMTP transactions: it records the fate of the row just sent (sent
-    with its audit event, failed, or back to pending) and claims the next, so a row is always marked
-    sent before the next message goes out (a crash costs at most one message sent twice). One unit
-    of work serves the whole batch, and what every row of the batch shares (the plan, its parsed
-    content, the document and its bytes, the bodies) is read once.
+    Between two SMTP transactions, one database transaction: it records the fate of the row just
+    sent (sent with its audit event, failed, or back to pending) and claims the next, so a row is
+    marked sent before the next message goes out (a crash costs at most one message sent twice).
+    It also composes the row after next from the row as it stands; that message is rendered while
+    the server reads the one before it (`meanwhile`), and its claim checks that the row has not
+    changed since (else it is composed again). One unit of work serves the batch, and what its rows
+    share (the plan, its parsed content, the document and its bytes, the bodies, receipt codes) is
+    read once.
 
     A permanent refusal (5xx to the recipient or the content) marks the row failed with the server's
     reply, for staff to see (`kehoach mail list --failed`) and retry. A transient failure puts the row
@@ -233,25 +266,32 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     postponed: TransientMailError | None = None
     with uow_factory() as uow:
         batch = BatchReader(uow)
+        batch.prefetch(ids)
         fate: _Fate | None = None  # the last row's, not yet committed
+        ahead: _Prepared | None = None  # the next row's message, composed ahead
         try:
-            for outbox_id in ids:
+            for position, outbox_id in enumerate(ids):
                 previous, fate = fate, None
-                row, mail = _settle_and_claim(uow, batch, previous, outbox_id, now())
+                following = ids[position + 1] if position + 1 < len(ids) else None
+                row, current, ahead = _step(uow, batch, previous, outbox_id, ahead, following, now)
                 if previous is not None:
                     on_progress(1)
-                if mail is None:
+                if current is None:
                     result.skipped += 1
                     on_progress(1)
                     continue
-                try:
-                    message = render(mail)
-                except ValueError as exc:  # the row's data cannot make a valid message (an address, a name)
-                    fate = _Fate(row, f"{type(exc).__name__}: {exc}")
+                current.render(render)
+                if current.error is not None:
+                    if not isinstance(current.error, ValueError):
+                        raise current.error
+                    # the row's data cannot make a valid message (an address, a name)
+                    fate = _Fate(row, f"{type(current.error).__name__}: {current.error}")
                     result.failed += 1
                     continue
+                following_mail = ahead
                 try:
-                    sender.send(mail_from=mail_from, to=mail.to_email, message=message)
+                    sender.send(mail_from=mail_from, to=current.mail.to_email, message=current.message,
+                                meanwhile=(lambda: following_mail.render(render)) if following_mail else None)
                 except PermanentMailError as exc:
                     fate = _Fate(row, str(exc))
                     result.failed += 1
@@ -274,22 +314,46 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     return result
 
 
-def _settle_and_claim(uow, batch, fate: _Fate | None, outbox_id: int, now: datetime):
-    """One transaction: record the previous row's fate and claim the next row (see `claim`);
-    (the row, its message), the message None if the row is not to be sent."""
+def _step(uow, batch, fate: _Fate | None, outbox_id: int, prepared: _Prepared | None, following: int | None,
+          now: Callable[[], datetime]):
+    """One transaction: record the previous row's fate, claim this row and compose the following one
+    from how it stands; (this row, its message or None if it is not to be sent, the following's)."""
     try:
         if fate is not None:
-            _settle(uow, fate, now)
-        claimed = _claim(uow, batch, outbox_id, now)
+            _settle(uow, fate, now())
+        row, current = _claim_prepared(uow, batch, outbox_id, prepared, now())
+        ahead = _prepare(batch, batch.row(following), now()) if following is not None else None
         uow.commit()
-        return claimed
+        return row, current, ahead
     except BaseException:
         if fate is None:
             raise
         uow.rollback()  # the claim failed: keep the previous row's fate at least
-        _settle(uow, fate, now)
+        _settle(uow, fate, now())
         uow.commit()
         raise
+
+
+def _claim_prepared(uow, batch, outbox_id: int, prepared: _Prepared | None, now: datetime):
+    """`_claim`, taking the Date of the message prepared for the row, and that message if the row
+    still says what it was composed from."""
+    if prepared is not None and prepared.outbox_id != outbox_id:
+        prepared = None
+    row, mail = _claim(uow, batch, outbox_id, prepared.mail.date if prepared is not None else now, compose=False)
+    if row is None or not mail:
+        return row, None
+    if prepared is None or prepared.key != _key(row, row.first_attempt_at):
+        mail = _compose_row(batch, row, now)
+        prepared = _Prepared(outbox_id, _key(row, mail.date), mail)
+    return row, prepared
+
+
+def _prepare(batch, row, now: datetime) -> _Prepared | None:
+    """A row's message composed ahead of its claim, from the row as it stands (None if it is not to be sent)."""
+    if row is None or row.status not in SENDABLE:
+        return None
+    mail = _compose_row(batch, row, now)
+    return _Prepared(row.id, _key(row, row.first_attempt_at or mail.date), mail)
 
 
 def _settle(uow, fate: _Fate, now: datetime) -> None:
@@ -302,21 +366,38 @@ def _settle(uow, fate: _Fate, now: datetime) -> None:
 class BatchReader:
     """The unit of work as the composers of one batch see it: what does not change while a batch is
     sent (plans and their parsed content, documents with their bytes, bodies, users, reporting
-    periods, recipients' copies) is read once and kept; the outbox, receipts and audit trail are read
-    through. Only for the length of one batch: a plan issued or an organisation reloaded later is
-    read anew by the next."""
+    periods, recipients' copies, receipt codes) is read once and kept; the rest is read through.
+    Only for the length of one batch: a plan issued or an organisation reloaded later is read anew
+    by the next."""
 
     KEPT = {"plans": ("get",), "documents": ("get",), "bodies": ("get",), "users": ("get",),
-            "periods": ("get",), "document_copies": ("get",)}
+            "periods": ("get",), "document_copies": ("get",), "receipts": ("for_document",)}
 
     def __init__(self, uow) -> None:
         self._uow = uow
         self._contents: dict[int, PlanContent] = {}
+        self._rows: dict[int, Any] = {}
         for name, methods in self.KEPT.items():
             setattr(self, name, _Kept(getattr(uow, name), methods))
 
     def __getattr__(self, name: str):
         return getattr(self._uow, name)
+
+    def prefetch(self, ids: list[int]) -> None:
+        """Read the batch's rows, their recipient bodies and receipt codes with a few queries."""
+        self._rows = self._uow.outbox.many(ids)
+        rows = self._rows.values()
+        for body in self._uow.bodies.many({r.recipient_id for r in rows if r.recipient_type == "body"}):
+            self.bodies.remember("get", (body.id,), body)
+        pairs = {(r.document_id, r.recipient_id) for r in rows if r.document_id is not None}
+        for pair, receipt in self._uow.receipts.for_documents(pairs).items():
+            self.receipts.remember("for_document", pair, receipt)
+        self._uow.commit()  # end the reading transaction (SQLite's BEGIN IMMEDIATE holds the write lock)
+
+    def row(self, outbox_id: int):
+        """An outbox row as read by `prefetch` (or now, if it was not)."""
+        row = self._rows.get(outbox_id)
+        return row if row is not None else self._uow.outbox.get(outbox_id)
 
     def content(self, plan) -> PlanContent:
         """The plan's parsed content, parsed once per batch."""
@@ -330,12 +411,12 @@ class _Kept:
 
     def __init__(self, repository, methods: tuple[str, ...]) -> None:
         self._repository = repository
+        self._answers: dict[str, dict[tuple, Any]] = {}
         for name in methods:
-            setattr(self, name, self._remembering(getattr(repository, name)))
+            setattr(self, name, self._remembering(name, getattr(repository, name)))
 
-    @staticmethod
-    def _remembering(read: Callable[..., Any]) -> Callable[..., Any]:
-        answers: dict[tuple, Any] = {}
+    def _remembering(self, name: str, read: Callable[..., Any]) -> Callable[..., Any]:
+        answers = self._answers.setdefault(name, {})
 
         def remembered(*args):
             if args not in answers:
@@ -343,6 +424,10 @@ class _Kept:
             return answers[args]
 
         return remembered
+
+    def remember(self, name: str, args: tuple, answer: Any) -> None:
+        """Answer `name(*args)` with `answer` from now on (read with others in one query)."""
+        self._answers[name][args] = answer
 
     def __getattr__(self, name: str):
         return getattr(self._repository, name)
@@ -361,7 +446,10 @@ def claim(*, uow, outbox_id: int, now: datetime) -> OutgoingMail | None:
     return mail
 
 
-def _claim(uow, reader, outbox_id: int, now: datetime):
+def _claim(uow, reader, outbox_id: int, now: datetime, *, compose: bool = True):
+    """(the row, its message) once marked "sending" with the attempt counted; the message None if the
+    row is not to be sent, True instead of a message when not `compose`. `now` is the Date of a first
+    attempt."""
     row = uow.outbox.fresh(outbox_id)  # as the database has it now, inside this transaction
     if row is None or row.status not in SENDABLE:
         return row, None
@@ -369,7 +457,7 @@ def _claim(uow, reader, outbox_id: int, now: datetime):
     row.attempts += 1
     if row.first_attempt_at is None:
         row.first_attempt_at = now
-    return row, _compose_row(reader, row, now)
+    return row, (_compose_row(reader, row, now) if compose else True)
 
 
 def mark(*, uow, outbox_id: int, now: datetime, error: str | None = None) -> None:
