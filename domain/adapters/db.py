@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import Index, event, func
+from sqlalchemy import Index, bindparam, event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -278,6 +278,26 @@ class Reports(_Repo):
         return self.session.exec(q).one()
 
 
+_OUTBOX = orm.OutboxRow.__table__
+_AUDIT = orm.AuditRow.__table__
+
+# Delivery's statements, built once: two of them run for every message sent, and SQLAlchemy's ORM
+# (a flush, an identity map refresh) would cost more than the SQL itself.
+_CLAIM = (_OUTBOX.update()
+          .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status.in_(bindparam("sendable", expanding=True)))
+          .values(status=bindparam("new_status"), attempts=_OUTBOX.c.attempts + 1,
+                  first_attempt_at=func.coalesce(_OUTBOX.c.first_attempt_at,
+                                                 bindparam("date", type_=_OUTBOX.c.first_attempt_at.type)))
+          .returning(*_OUTBOX.c))
+_SETTLE = (_OUTBOX.update().where(_OUTBOX.c.id == bindparam("row_id"))
+           .values(status=bindparam("new_status"), last_error=bindparam("error"),
+                   sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type)))
+_POSTPONE = (_OUTBOX.update().where(_OUTBOX.c.id == bindparam("row_id"))
+             .values(status=bindparam("new_status"), last_error=bindparam("error")))
+_AUDIT_TAIL = select(_AUDIT.c.id, _AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)
+_AUDIT_INSERT = _AUDIT.insert()
+
+
 class Outbox(_Repo):
     def add_once(self, **fields: Any) -> orm.OutboxRow | None:
         """Queue a message unless its (plan, document, recipient, kind, period) is already queued;
@@ -320,11 +340,22 @@ class Outbox(_Repo):
     def get(self, row_id: int) -> orm.OutboxRow | None:
         return self.session.get(orm.OutboxRow, row_id)
 
-    def fresh(self, row_id: int) -> orm.OutboxRow | None:
-        """The row as the database has it now, this transaction's changes included (read again even
-        if this session holds it already)."""
-        self.session.flush()
-        return self.session.get(orm.OutboxRow, row_id, populate_existing=True)
+    def claim(self, row_id: int, *, when: Iterable[str], status: str, first_attempt_at) -> Any | None:
+        """In one statement: if the row's status is one of `when`, set it to `status`, count an attempt
+        and set `first_attempt_at` unless it is set already; the row as it now is (read-only, with the
+        columns as attributes), or None if there is no such row or its status is not one of `when`."""
+        self.session.flush()  # this transaction's changes to outbox rows first
+        return self.session.connection().execute(_CLAIM, {
+            "row_id": row_id, "sendable": list(when), "new_status": status, "date": first_attempt_at}).first()
+
+    def settle(self, row_id: int, *, status: str, error: str | None, sent_at=None) -> None:
+        """Set a row's status, last error and time sent."""
+        self.session.connection().execute(_SETTLE, {"row_id": row_id, "new_status": status, "error": error,
+                                                    "at": sent_at})
+
+    def postpone(self, row_id: int, *, status: str, error: str) -> None:
+        """Set a row's status and last error (its time sent unchanged)."""
+        self.session.connection().execute(_POSTPONE, {"row_id": row_id, "new_status": status, "error": error})
 
     def many(self, row_ids: Iterable[int]) -> dict[int, orm.OutboxRow]:
         """Rows by id, read with one query."""
@@ -389,7 +420,8 @@ class Receipts(_Repo):
 class Audit(_Repo):
     """The hash-chained trail. The chain's tail (last id, last hash) is read once per transaction,
     with one indexed query, and followed as events are appended: inside a transaction (BEGIN
-    IMMEDIATE on SQLite) no other writer can append."""
+    IMMEDIATE on SQLite) no other writer can append. Events are written with Core statements: they
+    are never changed, so the ORM's bookkeeping would only cost time."""
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -398,8 +430,7 @@ class Audit(_Repo):
     def _last(self) -> tuple[int, str]:
         tail = self._tail
         if tail is None or tail[0] is None or tail[0] is not self.session.get_transaction():
-            row = self.session.exec(select(orm.AuditRow.id, orm.AuditRow.hash)
-                                    .order_by(orm.AuditRow.id.desc()).limit(1)).first()
+            row = self.session.connection().execute(_AUDIT_TAIL).first()
             tail = self._tail = (self.session.get_transaction(), *(tuple(row) if row else (0, GENESIS)))
         return tail[1], tail[2]
 
@@ -413,8 +444,7 @@ class Audit(_Repo):
     def append(self, fields: dict[str, Any]) -> Event:
         """Store an event whose `fields` (id and prev_hash included) were built by the caller."""
         digest = event_hash(fields)
-        self.session.add(orm.AuditRow(**fields, hash=digest))
-        self.session.flush()
+        self.session.connection().execute(_AUDIT_INSERT, {**fields, "hash": digest})
         if self._tail is not None and self._tail[0] is self.session.get_transaction() \
                 and (fields["id"], fields["prev_hash"]) == (self._tail[1] + 1, self._tail[2]):
             self._tail = (self._tail[0], fields["id"], digest)

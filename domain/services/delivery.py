@@ -358,7 +358,7 @@ def _prepare(batch, row, now: datetime) -> _Prepared | None:
 
 def _settle(uow, fate: _Fate, now: datetime) -> None:
     if fate.transient:
-        _note_attempt(fate.row, fate.error)
+        _note_attempt(uow, fate.row.id, fate.error)
     else:
         _mark(uow, fate.row, now, fate.error)
 
@@ -450,13 +450,9 @@ def _claim(uow, reader, outbox_id: int, now: datetime, *, compose: bool = True):
     """(the row, its message) once marked "sending" with the attempt counted; the message None if the
     row is not to be sent, True instead of a message when not `compose`. `now` is the Date of a first
     attempt."""
-    row = uow.outbox.fresh(outbox_id)  # as the database has it now, inside this transaction
-    if row is None or row.status not in SENDABLE:
-        return row, None
-    row.status = SENDING
-    row.attempts += 1
-    if row.first_attempt_at is None:
-        row.first_attempt_at = now
+    row = uow.outbox.claim(outbox_id, when=SENDABLE, status=SENDING, first_attempt_at=now)
+    if row is None:  # no such row, or it is no longer to be sent
+        return None, None
     return row, (_compose_row(reader, row, now) if compose else True)
 
 
@@ -467,9 +463,7 @@ def mark(*, uow, outbox_id: int, now: datetime, error: str | None = None) -> Non
 
 
 def _mark(uow, row, now: datetime, error: str | None) -> None:
-    row.status = FAILED if error else SENT
-    row.last_error = error
-    row.sent_at = None if error else now
+    uow.outbox.settle(row.id, status=FAILED if error else SENT, error=error, sent_at=None if error else now)
     record(uow=uow, actor="system", action="mail_failed" if error else "mail_sent", now=now, plan_id=row.plan_id,
            data={"outbox_id": row.id, "kind": row.kind, "recipient": row.recipient_id, "email": row.email,
                  "period": row.period_key, "message_id": row.message_id, **({"error": error} if error else {})})
@@ -477,13 +471,12 @@ def _mark(uow, row, now: datetime, error: str | None) -> None:
 
 def note_attempt(*, uow, outbox_id: int, error: str) -> None:
     """A transient failure: the row goes back to pending, with the reason, to be tried again."""
-    _note_attempt(uow.outbox.get(outbox_id), error)
+    _note_attempt(uow, outbox_id, error)
     uow.commit()
 
 
-def _note_attempt(row, error: str) -> None:
-    row.status = PENDING
-    row.last_error = error
+def _note_attempt(uow, outbox_id: int, error: str) -> None:
+    uow.outbox.postpone(outbox_id, status=PENDING, error=error)
 
 
 # --- what staff see and do -------------------------------------------------------------------------
