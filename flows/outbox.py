@@ -7,6 +7,7 @@ row once, in chunks, and exits 3 if a transient failure left some for later.
 from __future__ import annotations
 
 import sys
+import time
 
 from domain.model.mail import TransientMailError
 from domain.services import delivery
@@ -19,14 +20,25 @@ def pending_ids(plan_id: int | None = None) -> list[int]:
         return delivery.pending(uow=uow, plan_id=plan_id)
 
 
+PROGRESS_EVERY = 1.0  # seconds: progress is reported at most this often, and when the last row is done
+_reported = [float("-inf")]  # when progress was last reported (time.monotonic())
+
+
 def send_rows(ids: list[int], *, done_before: int = 0, total: int | None = None) -> dict:
-    """Send outbox rows over one SMTP connection, marking each; see `delivery.deliver`."""
+    """Send outbox rows over one SMTP connection, marking each; see `delivery.deliver`.
+
+    Progress goes to `runtime.progress` once a second, not once a row: a listener may cost
+    a call to Prefect's server (the progress artifact), which would cost more than a message.
+    """
     total = len(ids) if total is None else total
     done = [done_before]
 
     def advance(n: int) -> None:
         done[0] += n
-        runtime.progress("mail", done[0], total)
+        moment = time.monotonic()
+        if done[0] >= total or moment - _reported[0] >= PROGRESS_EVERY:
+            _reported[0] = moment
+            runtime.progress("mail", done[0], total)
 
     with runtime.smtp() as sender:
         result = delivery.deliver(uow_factory=runtime.uow, ids=ids, sender=sender, render=runtime.render_mail,
