@@ -362,6 +362,7 @@ class MailSink:
 
     SERVER_NAME = "kehoach-mailsink"  # greeting name; spares aiosmtpd a socket.getfqdn() lookup
     READY_TIMEOUT = 10.0
+    controller_class = Controller  # aiosmtpd's; a subclass may serve another SMTP protocol class
 
     def __init__(self, directory: Path, host: str = "127.0.0.1", port: int = 0):
         self.directory = Path(directory)
@@ -380,8 +381,8 @@ class MailSink:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._next_number = _highest_eml_number(self.directory) + 1
         self.port = self._requested_port or _free_port(self.host)
-        controller = Controller(_SinkHandler(self), hostname=self.host, port=self.port,
-                                server_hostname=self.SERVER_NAME, ready_timeout=self.READY_TIMEOUT)
+        controller = self.controller_class(_SinkHandler(self), hostname=self.host, port=self.port,
+                                           server_hostname=self.SERVER_NAME, ready_timeout=self.READY_TIMEOUT)
         controller.start()
         self._controller = controller
         return self.host, self.port
