@@ -423,12 +423,14 @@ def run_sink_alone(batch: Batch, kehoach_files: list[Path], sink) -> Side:
     return Side(seconds, len(payloads), sink.count - before, len(payloads))
 
 
-def wait_for_records(side: Side, *, expected: int, timeout: float = 600.0) -> None:
+def wait_for_records(side: Side, *, expected: int, timeout: float = 600.0, stalled: float = 30.0) -> None:
     """Wait until Prefect's server holds the `expected` task runs of the side's flow as Completed.
 
     A flow's task runs reach the server as events, ingested after the flow has returned; a process
     that exits before that loses them (and the server logs CancelledError tracebacks as it stops).
-    The run is complete only then: `side.recorded_after` is how long after the return that was.
+    The run is complete only then: `side.recorded_after` is how long after the return the last one
+    was seen. Should fewer come (the flow changed), the wait ends `stalled` seconds after the last
+    one, and `side.task_runs` says how many there were.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterState,
@@ -440,16 +442,18 @@ def wait_for_records(side: Side, *, expected: int, timeout: float = 600.0) -> No
             "task_runs": TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(
                 any_=[StateType.COMPLETED]))).model_dump(mode="json", exclude_unset=True)}
     start = time.perf_counter()
-    done = 0
+    done, seen = 0, start
     with get_client(sync_client=True) as client:
         while True:
             response = client.request("POST", "/task_runs/count", json=body)
             response.raise_for_status()
-            done = int(response.json())
-            if done >= expected or time.perf_counter() - start > timeout:
+            moment = time.perf_counter()
+            if int(response.json()) != done:
+                done, seen = int(response.json()), moment
+            if done >= expected or moment - seen > stalled or moment - start > timeout:
                 break
             time.sleep(0.02)
-    side.task_runs, side.recorded_after = done, time.perf_counter() - start
+    side.task_runs, side.recorded_after = done, seen - start
 
 
 # --- what arrived ----------------------------------------------------------------------------------
