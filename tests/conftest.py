@@ -45,3 +45,32 @@ def org(uow_factory, now):
 @pytest.fixture
 def plan_data():
     return load_yaml(EXAMPLES / "plan.yaml")
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "documents"
+
+
+@pytest.fixture
+def cli(monkeypatch, db_url, docs_dir):
+    """Run `kehoach ...` against the test database; returns (exit code, output with spaces collapsed)."""
+    from typer.testing import CliRunner
+
+    from domain.settings import get_settings
+    from flows.cli import app
+
+    monkeypatch.setenv("KEHOACH_DATABASE_URL", db_url)
+    monkeypatch.setenv("KEHOACH_DOCUMENTS_DIR", str(docs_dir))
+    monkeypatch.setenv("COLUMNS", "300")  # wide tables: no cell wrapped over lines
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, list(args))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, " ".join(result.output.split())
+
+    yield invoke
+    get_settings.cache_clear()

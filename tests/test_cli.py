@@ -6,12 +6,9 @@ import sqlite3
 from contextlib import closing
 
 import pytest
-from typer.testing import CliRunner
 
 from domain.adapters import files
 from domain.services import plans
-from domain.settings import get_settings
-from flows.cli import app
 
 
 def fake_render(doc) -> bytes:
@@ -19,28 +16,10 @@ def fake_render(doc) -> bytes:
 
 
 @pytest.fixture
-def docs_dir(tmp_path):
-    return tmp_path / "documents"
-
-
-@pytest.fixture
-def cli(monkeypatch, db_url, docs_dir):
-    """Run `kehoach ...` against the test database; returns (exit code, output with spaces collapsed)."""
-    monkeypatch.setenv("KEHOACH_DATABASE_URL", db_url)
-    monkeypatch.setenv("KEHOACH_DOCUMENTS_DIR", str(docs_dir))
-    monkeypatch.setenv("COLUMNS", "250")  # wide tables: no cell wrapped over lines
+def cli(cli, monkeypatch):
+    """The shared `cli` (tests/conftest.py), without the notification flow after a decision."""
     monkeypatch.setattr("flows.cli._notify", lambda plan: None)  # no flow here: see test_orchestration_flows.py
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, list(args))
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, " ".join(result.output.split())
-
-    yield invoke
-    get_settings.cache_clear()
+    return cli
 
 
 @pytest.fixture

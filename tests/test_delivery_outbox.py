@@ -10,7 +10,6 @@ from itertools import count
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from typer.testing import CliRunner
 
 from domain.adapters.mail import MailSink, SmtpSender, render_mail
 from domain.messages import DomainError
@@ -203,26 +202,6 @@ def test_no_server_listening_leaves_every_row_pending_without_an_attempt(uow_fac
 
 
 # --- permanent refusals and what staff do ------------------------------------------------------------
-
-@pytest.fixture
-def cli(monkeypatch, db_url, tmp_path):
-    monkeypatch.setenv("KEHOACH_DATABASE_URL", db_url)
-    monkeypatch.setenv("KEHOACH_DOCUMENTS_DIR", str(tmp_path / "documents"))
-    monkeypatch.setenv("COLUMNS", "300")
-    get_settings.cache_clear()
-    from flows.cli import app
-
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, list(args))
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, " ".join(result.output.split())
-
-    yield invoke
-    get_settings.cache_clear()
-
 
 def test_a_refused_address_is_failed_with_the_servers_reply_and_listed_for_staff_the_others_sent(
         uow_factory, plan, now, cli):

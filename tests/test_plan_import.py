@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from domain.adapters.docx_read import read_source
 from domain.adapters.docx_render import render_docx
@@ -16,7 +15,6 @@ from domain.model.documents import plan_document
 from domain.model.importer import plan_source, read_plan
 from domain.model.org import Body
 from domain.model.plan import PlanContent, parse_plan
-from flows.cli import app
 from format_check import _load, format_faults
 from test_importer import SEEDS, needs_seeds
 
@@ -103,22 +101,6 @@ def test_a_file_that_is_not_word_or_text_is_refused(tmp_path):
     path.write_bytes(b"%PDF-1.4")
     with pytest.raises(DomainError, match=r"\.docx"):
         read_source(path)
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch):
-    monkeypatch.setenv("KEHOACH_DATABASE_URL", db_url)
-    from domain.settings import get_settings
-
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, list(args))
-        return result.exit_code, result.output
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 @needs_seeds

@@ -12,7 +12,7 @@ from domain.messages import DomainError
 from domain.model.mail import RECEIPT_ALPHABET, read_receipt_code, receipt_code, show_receipt_code
 from domain.services import delivery
 from tests.mail_servers import ID_DOMAIN, distributed_plan, parse, rows
-from tests.test_delivery_outbox import Clock, cli, deliver  # noqa: F401  (cli is a fixture)
+from tests.test_delivery_outbox import Clock, deliver
 
 DAYS = 3
 
