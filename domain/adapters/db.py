@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import Index, bindparam, event, func
+from sqlalchemy import bindparam, event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -18,13 +18,6 @@ from domain.model.audit import GENESIS, Event, event_hash
 from domain.model.org import Body, User
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# Indexes of migration 0005, declared on the tables (so that the metadata matches the schema):
-# the lookups delivery makes per message (a recipient's receipt) and per receipt (its last reminder).
-Index("ix_receipt_document_recipient", orm.ReceiptRow.__table__.c.document_id,
-      orm.ReceiptRow.__table__.c.recipient_id)
-Index("ix_outbox_document_recipient_kind", orm.OutboxRow.__table__.c.document_id,
-      orm.OutboxRow.__table__.c.recipient_id, orm.OutboxRow.__table__.c.kind)
 
 
 @lru_cache

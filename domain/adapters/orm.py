@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -184,3 +184,11 @@ class AuditRow(SQLModel, table=True):
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+# Indexes of migration 0005 (declared here so that the metadata matches the schema):
+# the lookups delivery makes per message (a recipient's receipt) and per receipt (its last reminder).
+Index("ix_receipt_document_recipient", ReceiptRow.__table__.c.document_id,
+      ReceiptRow.__table__.c.recipient_id)
+Index("ix_outbox_document_recipient_kind", OutboxRow.__table__.c.document_id,
+      OutboxRow.__table__.c.recipient_id, OutboxRow.__table__.c.kind)
