@@ -318,3 +318,30 @@ def test_retrying_a_row_needs_a_known_user(uow_factory, plan):
     with uow_factory() as uow, pytest.raises(DomainError) as info:
         delivery.retry_failed(uow=uow, outbox_id=rows(uow_factory, plan_id)[0]["id"], actor="ke.la", now=None)
     assert info.value.code == "unknown_user"
+
+
+def test_a_row_changed_after_its_message_was_composed_ahead_is_composed_again_and_sent_as_it_now_says(
+        uow_factory, db_url, plan, now, tmp_path):
+    """Delivery composes the next rows ahead of their turn; a row corrected meanwhile (here every
+    address but the first, changed while the first message is on the wire) goes to its new address."""
+    plan_id, _ = plan
+    ids = distribution_ids(uow_factory, plan_id)
+    old = {r["id"]: r["email"] for r in rows(uow_factory, plan_id)}
+    new = {i: "moi." + e for i, e in old.items() if i != ids[0]}
+
+    class CorrectingSender(SmtpSender):
+        def send(self, *, mail_from, to, message, meanwhile=None):
+            def correct_then(meanwhile=meanwhile):
+                if new and to == old[ids[0]]:
+                    with closing(sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=10)) as db, db:
+                        db.executemany("UPDATE outbox SET email = ? WHERE id = ?", [(e, i) for i, e in new.items()])
+                if meanwhile:
+                    meanwhile()
+            return super().send(mail_from=mail_from, to=to, message=message, meanwhile=correct_then)
+
+    with MailSink(tmp_path / "mail") as sink, CorrectingSender(host="127.0.0.1", port=sink.port, timeout=5) as s:
+        result = delivery.deliver(uow_factory=uow_factory, ids=ids, sender=s, render=render, mail_from=MAIL_FROM,
+                                  now=Clock(now))
+    received = sorted(parse(p.read_bytes())["To"].addresses[0].addr_spec for p in (tmp_path / "mail").glob("*.eml"))
+    assert result.sent == len(ids)
+    assert received == sorted([old[ids[0]], *new.values()])
