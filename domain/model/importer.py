@@ -570,9 +570,6 @@ def _find_closing(plan: ImportedPlan) -> None:
     """ "Trên đây là Kế hoạch ..." ending the last section is the closing paragraph."""
     if not plan.sections:
         return
-    last = plan.sections[-1]
-    while last.subsections and not last.paragraphs[-1:]:
-        last = last.subsections[-1]
     deepest = plan.sections[-1]
     while deepest.subsections:
         deepest = deepest.subsections[-1]
