@@ -418,6 +418,7 @@ def receipt_remind(plan: Optional[int] = typer.Option(None, "--plan", help="Chá»
         s = runtime.settings()
         with runtime.uow() as uow:
             return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
+                                               calendar=runtime.calendar(),
                                                reminder_days=s.receipt_reminder_days, plan_id=plan, actor=actor)
 
     console.print(message("receipt_reminded", count=run(go)))

@@ -99,8 +99,9 @@ def queue_distribution(plan_id: int, actor: str) -> int:
 def open_period(plan_id: int, period_key: str | None, actor: str) -> int:
     """Open the reporting period, issue the request for reports and queue each unit's copy with its form."""
     days = runtime.settings().report_deadline_days
-    period = (parse_period_key(period_key, deadline_days=days) if period_key
-              else quarter_containing(runtime.now().date(), deadline_days=days))
+    cal = runtime.calendar()
+    period = (parse_period_key(period_key, deadline_days=days, cal=cal) if period_key
+              else quarter_containing(runtime.now().date(), deadline_days=days, cal=cal))
     with runtime.uow() as uow:
         return reporting.open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=runtime.now(),
                                      id_domain=runtime.settings().message_id_domain, render=runtime.render_docx,
@@ -146,7 +147,7 @@ def remind_before_deadline(plan_ids: list[int]) -> int:
     s = runtime.settings()
     return for_each_plan(plan_ids, lambda uow, plan_id: reporting.remind_before_deadline(
         uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
-        days_before=s.reminder_days_before))
+        days_before=s.reminder_days_before, calendar=runtime.calendar()))
 
 
 @task
@@ -155,7 +156,7 @@ def follow_up_overdue(plan_ids: list[int]) -> int:
     s = runtime.settings()
     return for_each_plan(plan_ids, lambda uow, plan_id: reporting.follow_up_overdue(
         uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
-        overdue_days=s.overdue_follow_up_days))
+        overdue_days=s.overdue_follow_up_days, calendar=runtime.calendar()))
 
 
 @task
@@ -164,7 +165,7 @@ def remind_unconfirmed_receipts() -> int:
     s = runtime.settings()
     with runtime.uow() as uow:
         return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
-                                           reminder_days=s.receipt_reminder_days)
+                                           reminder_days=s.receipt_reminder_days, calendar=runtime.calendar())
 
 
 @task
@@ -178,7 +179,7 @@ def plans_due_for_period(period_key: str) -> list[int]:
 def open_periods(plan_ids: list[int], period_key: str, done_before: int, total: int) -> int:
     """Open the period of each plan of a chunk (skipping any already open), issuing and queueing its requests."""
     s = runtime.settings()
-    period = parse_period_key(period_key, deadline_days=s.report_deadline_days)
+    period = parse_period_key(period_key, deadline_days=s.report_deadline_days, cal=runtime.calendar())
     done = [done_before]
 
     def open_one(uow, plan_id: int) -> int:

@@ -112,7 +112,7 @@ def overdue_context(uow, plan, content: PlanContent, row) -> dict[str, Any]:
                     for u in facts["units"]],
         is_late=row.recipient_id in facts["units"],
         is_advisory=row.recipient_id in facts["advisory"],
-        days_late=working_days_late(period.deadline, date.fromisoformat(day)),
+        days_late=facts.get("days_late", working_days_late(period.deadline, date.fromisoformat(day))),
     )
     return context
 

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from domain.messages import DomainError
 from domain.model import numbering
 from domain.model.audit import sha256
+from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
@@ -153,8 +154,8 @@ def missing_units(uow, plan, period) -> list[str]:
 
 
 def reminder_key(period_key: str, now: datetime) -> str:
-    """Reminders are keyed by period and day: at most one a day per unit, again on a later day."""
-    return f"{period_key}@{now.date().isoformat()}"
+    """Reminders are keyed by period and day (in Việt Nam): at most one a day per unit, again on a later day."""
+    return f"{period_key}@{local_date(now).isoformat()}"
 
 
 def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
@@ -245,13 +246,13 @@ def _open_periods(uow, plan) -> list:
 
 
 def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, days_before: int,
-                           actor: str = SYSTEM) -> int:
+                           actor: str = SYSTEM, calendar: WorkCalendar = VIETNAM) -> int:
     """The daily reminder: from `days_before` working days before an open period's deadline through the
     deadline, remind the units that have not reported, once a day; returns how many were queued."""
     plan = get_plan(uow, plan_id)
     queued = 0
     for period in _open_periods(uow, plan):
-        if follow_up_step(now.date(), period.deadline, remind_days_before=days_before) != REMIND:
+        if follow_up_step(local_date(now), period.deadline, remind_days_before=days_before, cal=calendar) != REMIND:
             continue
         key = reminder_key(period.key, now)
         if not missing_units(uow, plan, period) or any(
@@ -263,7 +264,7 @@ def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, 
 
 
 def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overdue_days: int = 10,
-                      actor: str = SYSTEM) -> int:
+                      actor: str = SYSTEM, calendar: WorkCalendar = VIETNAM) -> int:
     """On each of the `overdue_days` working days after an open period's deadline, queue one overdue list
     to the plan's advisory bodies and to each late unit (no head of unit is modelled: the unit itself);
     returns how many were queued.
@@ -273,7 +274,8 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
     """
     plan = get_plan(uow, plan_id)
     content = PlanContent.from_dict(plan.content)
-    day = now.date().isoformat()
+    today = local_date(now)
+    day = today.isoformat()
 
     def has_mail(body_id: str) -> bool:
         body = uow.bodies.get(body_id)
@@ -281,8 +283,8 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
 
     queued = 0
     for period in _open_periods(uow, plan):
-        if follow_up_step(now.date(), period.deadline, remind_days_before=0,
-                          overdue_days=overdue_days) != OVERDUE_STEP:
+        if follow_up_step(today, period.deadline, remind_days_before=0, overdue_days=overdue_days,
+                          cal=calendar) != OVERDUE_STEP:
             continue
         late = missing_units(uow, plan, period)
         if not late or any(e.action == "follow_up" and e.data.get("period") == period.key
@@ -292,7 +294,8 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
         recipients = overdue_recipients(advisory, late, has_mail)
         apply(uow=uow, plan=plan, action="follow_up", actor=actor, now=now,
               data={"period": period.key, "day": day, "deadline": period.deadline.isoformat(), "units": late,
-                    "advisory": advisory, "recipients": recipients})
+                    "advisory": advisory, "recipients": recipients,
+                    "days_late": calendar.working_days_between(period.deadline, today)})
         queued += sum(queue(uow, plan=plan, recipient=uow.bodies.get(b), kind=OVERDUE, now=now,
                             id_domain=id_domain, period_key=reminder_key(period.key, now),
                             document_id=plan.document_id) for b in recipients)
