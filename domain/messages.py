@@ -89,9 +89,15 @@ MESSAGES: dict[str, str] = {
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
     "period_key_invalid": (
-        "Mã kỳ «{key}» không hợp lệ. Hãy dùng NĂM-Q1..Q4 (quý), NĂM-6T (6 tháng đầu năm), NĂM-9T (9 tháng) "
-        "hoặc NĂM-N (năm), ví dụ 2026-Q4; kỳ đột xuất mở bằng --from, --to và --deadline."
+        "Mã kỳ «{key}» không hợp lệ. Hãy dùng NĂM-Q1..Q4 cho quý (2026-Q4), NĂM-6T cho 6 tháng đầu năm "
+        "(2026-6T), NĂM-9T cho 9 tháng (2026-9T) hoặc NĂM-N cho cả năm (2026-N); kỳ đột xuất mở bằng --from, "
+        "--to và --deadline."
     ),
+    "period_key_and_dates": "Hãy chọn một: --period (kỳ định kỳ) hoặc --from, --to, --deadline (kỳ đột xuất), không dùng cả hai.",
+    "period_ad_hoc_incomplete": (
+        "Kỳ báo cáo đột xuất cần đủ ba ngày: --from (bắt đầu), --to (kết thúc) và --deadline (hạn gửi)."
+    ),
+    "day_invalid": "«{text}» không phải là ngày. Hãy ghi ngày dạng NGÀY/THÁNG/NĂM (ví dụ 15/03/2026) hoặc 2026-03-15.",
     "period_dates": "Kỳ báo cáo kết thúc ngày {end} trước ngày bắt đầu {start}. Hãy sửa --from hoặc --to.",
     "period_deadline": "Hạn gửi báo cáo {deadline} trước ngày kết thúc kỳ {end}. Hãy đặt --deadline từ ngày {end} trở đi.",
     "period_exists": "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã được mở ngày {opened}.",

@@ -290,10 +290,25 @@ def _print_documents(plan: int) -> None:
 
 # --- reporting ---------------------------------------------------------------------------
 @period_app.command("open")
-def period_open(plan: int, period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: quý hiện tại)."),
+def period_open(plan: int,
+                period: Optional[str] = typer.Option(None, help="Mã kỳ: 2026-Q4 (quý), 2026-6T (6 tháng), 2026-9T "
+                                                                "(9 tháng), 2026-N (năm); mặc định: quý hiện tại."),
+                start: Optional[str] = typer.Option(None, "--from", help="Kỳ đột xuất: ngày bắt đầu (15/03/2026)."),
+                end: Optional[str] = typer.Option(None, "--to", help="Kỳ đột xuất: ngày kết thúc."),
+                deadline: Optional[str] = typer.Option(None, "--deadline", help="Kỳ đột xuất: hạn gửi báo cáo."),
+                label: Optional[str] = typer.Option(None, "--label", help="Kỳ đột xuất: tên kỳ (ví dụ «Đợt cao điểm "
+                                                                          "tháng 3»)."),
                 actor: str = AS_SYSTEM) -> None:
-    """Mở kỳ báo cáo quý và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
-    totals = run(lambda: _lifecycle().open_reporting_period_flow(plan, period, actor))
+    """Mở kỳ báo cáo (quý, 6 tháng, 9 tháng, năm hoặc đột xuất) và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
+    from domain.model.calendar import parse_day
+
+    def go():
+        if period and (start or end or deadline):
+            raise DomainError("period_key_and_dates")
+        days = [parse_day(d) if d else None for d in (start, end, deadline)]
+        return _lifecycle().open_reporting_period_flow(plan, period, actor, *days, label)
+
+    totals = run(go)
     console.print(f"Đã mở kỳ báo cáo; gửi {totals['sent']} thư đề nghị báo cáo.")
 
 

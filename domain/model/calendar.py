@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.messages import DomainError
+
 TIMEZONE = "Asia/Ho_Chi_Minh"
 OFF, WORK = "off", "work"
 KIND_WORDS = {"nghỉ": OFF, "làm": WORK, "làm bù": WORK}  # the words a holiday file uses
@@ -28,6 +30,18 @@ KIND_WORDS = {"nghỉ": OFF, "làm": WORK, "làm bù": WORK}  # the words a holi
 def local_date(now: datetime, zone: str = TIMEZONE) -> date:
     """The calendar day `now` falls on in Việt Nam (a naive `now` is taken as local already)."""
     return now.astimezone(ZoneInfo(zone)).date() if now.tzinfo is not None else now.date()
+
+
+def parse_day(text: str) -> date:
+    """A day as a user types it: "15/03/2026", "15-3-2026" or "2026-03-15"; a DomainError otherwise."""
+    raw = (text or "").strip()
+    try:
+        if len(raw) == 10 and raw[4] == "-":
+            return date.fromisoformat(raw)
+        day, month, year = (int(p) for p in raw.replace("-", "/").replace(".", "/").split("/"))
+        return date(year, month, day)
+    except ValueError:
+        raise DomainError("day_invalid", text=raw) from None
 
 
 # --- the lunar calendar (âm lịch), UTC+7, after Hồ Ngọc Đức's algorithm (Meeus' new moons) ---------

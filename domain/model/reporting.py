@@ -89,10 +89,6 @@ def period_last_due(periods: list, today: date):
 # --- period kinds: quý I–IV, 6 tháng, 9 tháng, năm, and ad-hoc periods ("đột xuất") --------------------
 QUARTER, HALF_YEAR, NINE_MONTHS, YEAR, AD_HOC = "quarter", "6 months", "9 months", "year", "ad hoc"
 KINDS = (QUARTER, HALF_YEAR, NINE_MONTHS, YEAR)
-KIND_WORDS = {  # how a plan names the periods it reports on (`reporting:`), English or Vietnamese
-    "quarter": QUARTER, "quý": QUARTER, "6 months": HALF_YEAR, "6 tháng": HALF_YEAR,
-    "9 months": NINE_MONTHS, "9 tháng": NINE_MONTHS, "year": YEAR, "năm": YEAR,
-}
 KEY_SUFFIX = {HALF_YEAR: "6T", NINE_MONTHS: "9T", YEAR: "N"}
 LAST_MONTH = {HALF_YEAR: 6, NINE_MONTHS: 9, YEAR: 12}
 STATE_CUT_OFF = 14  # NĐ 09/2019 Đ.12: figures up to the 14th of the last month, from the 15th before
@@ -213,14 +209,14 @@ def periods_due(d: date, kinds, *, deadline_days: int = 3, cal: WorkCalendar = V
     return due
 
 
-def parse_cut_off(raw) -> int | None:
-    """A plan's `cut_off`: a day 1–28 (figures up to that day of the last month), or "cuối tháng"
-    / "calendar" for whole calendar months; ValueError otherwise."""
-    if isinstance(raw, str) and raw.strip().lower() in ("cuối tháng", "calendar", "end of month"):
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 28:
-        raise ValueError(raw)
-    return raw
+def plan_cut_off(regime: str, content) -> int | None:
+    """The cut-off day of a plan's periods: NĐ 09/2019's 14th for a state issuer, the plan's own for a Party one."""
+    return STATE_CUT_OFF if regime != "party" else content.report_cut_off
+
+
+def plan_kinds(content) -> tuple[str, ...]:
+    """The kinds of period a plan reports on (quarters when it declares none)."""
+    return content.report_periods or (QUARTER,)
 
 
 @dataclass(frozen=True)

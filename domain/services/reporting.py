@@ -1,7 +1,7 @@
 """Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Callable
 
@@ -12,8 +12,9 @@ from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
-from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, period_due_next,
-                                    period_last_due, roll_up)
+from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, ad_hoc, follow_up_step, parse_period_key,
+                                    period_due_next, period_kind, period_last_due, periods_due, plan_cut_off,
+                                    plan_kinds, quarter_containing, roll_up)
 from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
 from domain.services.delivery import queue
@@ -233,6 +234,67 @@ def open_period_unless_open(*, uow, plan_id: int, period: Period, actor: str, no
         return None
     return open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, id_domain=id_domain,
                        render=render, on_progress=on_progress)
+
+
+def plan_period(*, uow, plan_id: int, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                period_key: str | None = None, start: date | None = None, end: date | None = None,
+                deadline: date | None = None, label: str | None = None) -> Period:
+    """The period a plan opens: an ad-hoc one from its own dates (and label), else the one `period_key` names,
+    else the quarter holding `today`; keyed periods follow the issuer's cut-offs (NĐ 09/2019 for state
+    bodies, the plan's `reporting: cut_off` for Party bodies) and end `deadline_days` working days later."""
+    plan = get_plan(uow, plan_id)
+    if start or end or deadline:
+        if not (start and end and deadline):
+            raise DomainError("period_ad_hoc_incomplete")
+        return ad_hoc(start, end, deadline, label, cal=calendar)
+    content = PlanContent.from_dict(plan.content)
+    issuer = uow.bodies.get(content.issuer)
+    cut_off = plan_cut_off(issuer.regime if issuer else "state", content)
+    if period_key:
+        return parse_period_key(period_key, deadline_days=deadline_days, cal=calendar, cut_off=cut_off)
+    return quarter_containing(today, deadline_days=deadline_days, cal=calendar, cut_off=cut_off)
+
+
+def open_plan_period(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str, render: Renderer,
+                     deadline_days: int, calendar: WorkCalendar = VIETNAM, period_key: str | None = None,
+                     start: date | None = None, end: date | None = None, deadline: date | None = None,
+                     label: str | None = None, on_progress: Progress = _no_progress, run: str | None = None) -> int:
+    """`open_period` for the period `plan_period` resolves (a key, ad-hoc dates, or the current quarter)."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key, start=start, end=end, deadline=deadline, label=label)
+    return open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, id_domain=id_domain,
+                       render=render, on_progress=on_progress, run=run)
+
+
+def due_periods(*, uow, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                period_key: str | None = None) -> list[tuple[int, str]]:
+    """(plan, period key) of every period due to open on `today` and not open yet, for each distributed plan
+    with units to report: the kinds it declares (`reporting:`, quarters by default) on their opening days
+    (`periods_due`), or only `period_key` when one is named (for the plans that report on its kind)."""
+    due = []
+    for plan in uow.plans.all():
+        content = PlanContent.from_dict(plan.content)
+        if plan.state != State.DISTRIBUTED or not content.executing_units():
+            continue
+        kinds = plan_kinds(content)
+        if period_key:
+            keys = [period_key] if period_kind(period_key) in kinds else []
+        else:
+            issuer = uow.bodies.get(content.issuer)
+            keys = [p.key for p in periods_due(today, kinds, deadline_days=deadline_days, cal=calendar,
+                                               cut_off=plan_cut_off(issuer.regime if issuer else "state", content))]
+        due += [(plan.id, key) for key in keys if uow.periods.get(plan.id, key) is None]
+    return due
+
+
+def open_due_period(*, uow, plan_id: int, period_key: str, actor: str, now: datetime, id_domain: str,
+                    render: Renderer, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                    on_progress: Progress = _no_progress) -> int | None:
+    """Open the plan's period `period_key` unless it is open already (then None), as the scheduled run does."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key)
+    return open_period_unless_open(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now,
+                                   id_domain=id_domain, render=render, on_progress=on_progress)
 
 
 def plans_with_open_period(*, uow) -> list[int]:
