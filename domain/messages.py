@@ -93,6 +93,10 @@ MESSAGES: dict[str, str] = {
         "(2026-6T), NĂM-9T cho 9 tháng (2026-9T) hoặc NĂM-N cho cả năm (2026-N); kỳ đột xuất mở bằng --from, "
         "--to và --deadline."
     ),
+    "unknown_head": (
+        "Thủ trưởng «{user}» của cơ quan {body} (trường head) không phải là người dùng đã khai báo. "
+        "Hãy khai báo người đó trong mục users hoặc sửa lại mã."
+    ),
     "period_key_and_dates": "Hãy chọn một: --period (kỳ định kỳ) hoặc --from, --to, --deadline (kỳ đột xuất), không dùng cả hai.",
     "period_ad_hoc_incomplete": (
         "Kỳ báo cáo đột xuất cần đủ ba ngày: --from (bắt đầu), --to (kết thúc) và --deadline (hạn gửi)."

@@ -325,11 +325,22 @@ def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, 
     return queued
 
 
+def late_heads(uow, late: list[str]) -> dict[str, list[str]]:
+    """The heads (thủ trưởng) of the late units who have an address: user id -> the late units they head."""
+    heads: dict[str, list[str]] = {}
+    for unit in late:
+        body = uow.bodies.get(unit)
+        person = uow.users.get(body.head) if body and body.head else None
+        if person is not None and person.email:
+            heads.setdefault(person.id, []).append(unit)
+    return heads
+
+
 def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overdue_days: int = 10,
                       actor: str = SYSTEM, calendar: WorkCalendar = VIETNAM) -> int:
     """On each of the `overdue_days` working days after an open period's deadline, queue one overdue list
-    to the plan's advisory bodies and to each late unit (no head of unit is modelled: the unit itself);
-    returns how many were queued.
+    to the plan's advisory bodies, to each late unit and to each late unit's head (the `head` of the body
+    in the organisation file, when that person has an address); returns how many were queued.
 
     One transaction, with an audit event per period that keeps the list as it stood that day; a
     second run the same day queues nothing.
@@ -354,12 +365,13 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
             continue
         advisory = advisory_bodies(content, has_mail)
         recipients = overdue_recipients(advisory, late, has_mail)
+        heads = late_heads(uow, late)
         apply(uow=uow, plan=plan, action="follow_up", actor=actor, now=now,
               data={"period": period.key, "day": day, "deadline": period.deadline.isoformat(), "units": late,
-                    "advisory": advisory, "recipients": recipients,
+                    "advisory": advisory, "recipients": recipients, "heads": heads,
                     "days_late": calendar.working_days_between(period.deadline, today)})
-        queued += sum(queue(uow, plan=plan, recipient=uow.bodies.get(b), kind=OVERDUE, now=now,
-                            id_domain=id_domain, period_key=reminder_key(period.key, now),
-                            document_id=plan.document_id) for b in recipients)
+        people = [uow.bodies.get(b) for b in recipients] + [uow.users.get(h) for h in heads]
+        queued += sum(queue(uow, plan=plan, recipient=p, kind=OVERDUE, now=now, id_domain=id_domain,
+                            period_key=reminder_key(period.key, now), document_id=plan.document_id) for p in people)
     uow.commit()
     return queued
