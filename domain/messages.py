@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
         "Thủ trưởng «{user}» của cơ quan {body} (trường head) không phải là người dùng đã khai báo. "
         "Hãy khai báo người đó trong mục users hoặc sửa lại mã."
     ),
+    "no_period": "Kế hoạch #{plan} chưa mở kỳ báo cáo «{period}». Các kỳ đã mở: {known}.",
     "period_key_and_dates": "Hãy chọn một: --period (kỳ định kỳ) hoặc --from, --to, --deadline (kỳ đột xuất), không dùng cả hai.",
     "period_ad_hoc_incomplete": (
         "Kỳ báo cáo đột xuất cần đủ ba ngày: --from (bắt đầu), --to (kết thúc) và --deadline (hạn gửi)."

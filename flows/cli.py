@@ -312,6 +312,53 @@ def period_open(plan: int,
     console.print(f"Đã mở kỳ báo cáo; gửi {totals['sent']} thư đề nghị báo cáo.")
 
 
+@app.command("status")
+def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4."),
+           as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")) -> None:
+    """Tình hình báo cáo: đơn vị đã báo cáo (phiên bản), đơn vị quá hạn, tiến độ từng chỉ tiêu."""
+    import json
+
+    from domain.model.calendar import local_date
+    from domain.services.status import plan_status
+
+    def go():
+        with runtime.uow() as uow:
+            return plan_status(uow=uow, plan_id=plan, today=local_date(runtime.now()), calendar=runtime.calendar(),
+                               period_key=period)
+
+    result = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not result["periods"]:
+        console.print(f"Kế hoạch #{plan} chưa mở kỳ báo cáo nào.")
+    for p in result["periods"]:
+        console.print(f"[bold]{p['label']}[/] ({p['key']}): từ {_day(p['start'])} đến {_day(p['end'])}, "
+                      f"hạn gửi {_day(p['deadline'])} — đã báo cáo {p['reported']}/{p['expected']} đơn vị"
+                      + (f", quá hạn {len(p['late'])}" if p["late"] else ""))
+        units = Table("Đơn vị", "Tình trạng", "Phiên bản", "Ngày gửi")
+        for u in p["units"]:
+            if u["reported"]:
+                state = "đã báo cáo" + (f" (muộn {u['days_late']} ngày làm việc)" if u["days_late"] else "")
+            else:
+                state = f"quá hạn {u['days_late']} ngày làm việc" if u["days_late"] else "chưa báo cáo"
+            units.add_row(u["name"], state, str(u["version"] or ""), _day(u["submitted_on"]) if u["reported"] else "")
+        console.print(units)
+        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đạt")
+        for t in p["targets"]:
+            met = {True: "đạt", False: "chưa đạt", None: "—"}[t["met"]]
+            unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
+            targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
+                            f"{t['reported']}/{t['expected']}", met)
+        console.print(targets)
+
+
+def _day(iso: str | None) -> str:
+    from datetime import date as _date
+
+    return f"{_date.fromisoformat(iso):%d/%m/%Y}" if iso else ""
+
+
 @report_app.command("submit")
 def report_submit(plan: int, unit: str = typer.Option(..., help="Mã đơn vị báo cáo."), actor: str = AS,
                   file: Path = typer.Option(..., help="Tệp YAML: figures: {mã chỉ tiêu: số liệu}, note: ..."),
