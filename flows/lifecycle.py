@@ -17,6 +17,7 @@ from domain.services import delivery, org, plans, reporting
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
+UNITS_PER_TASK = 250  # batch work on units runs one task per chunk of units, never one per unit
 PLANS_PER_TASK = 25  # the scheduled sweeps run one task per chunk of plans, never one per plan
 PROGRESS_LABELS = {"mail": "Gửi thư", "periods": "Mở kỳ báo cáo", "copies": "Công văn và biểu mẫu của từng đơn vị"}
 
@@ -116,6 +117,14 @@ def record_report(plan_id: int, unit: str, figures: dict, actor: str, period_key
     with runtime.uow() as uow:
         return reporting.submit_report(uow=uow, plan_id=plan_id, unit=unit, figures=figures, actor=actor,
                                        now=runtime.now(), period_key=period_key, note=note)[1]
+
+
+@task
+def record_reports(plan_id: int, reports: list[dict], period_key: str | None) -> int:
+    """Record a chunk of units' reports, each a new version in its own transaction; returns how many."""
+    with runtime.uow() as uow:
+        return reporting.submit_reports(uow=uow, plan_id=plan_id, reports=reports, now=runtime.now(),
+                                        period_key=period_key)
 
 
 @task
@@ -307,6 +316,12 @@ def receive_report_flow(plan_id: int, unit: str, figures: dict, actor: str, peri
                         note: str | None = None) -> int:
     """Record a unit's report against the plan's targets."""
     return record_report(plan_id, unit, figures, actor, period_key, note)
+
+
+@flow(name="receive-reports")
+def receive_reports_flow(plan_id: int, reports: list[dict], period_key: str | None = None) -> int:
+    """Record many units' reports ({unit, actor, figures, note}), one task per chunk of units."""
+    return sum(record_reports(plan_id, chunk, period_key) for chunk in chunks(reports, UNITS_PER_TASK))
 
 
 @flow(name="send-reminders")

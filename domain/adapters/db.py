@@ -266,6 +266,12 @@ class Reports(_Repo):
             select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
         return {r.unit_id: r for r in rows}
 
+    def latest_of(self, period_id: int, unit_id: str) -> orm.ReportRow | None:
+        """A unit's latest version for the period (one indexed query, whatever the number of units)."""
+        q = (select(orm.ReportRow).where(orm.ReportRow.period_id == period_id, orm.ReportRow.unit_id == unit_id)
+             .order_by(orm.ReportRow.version.desc()))
+        return self.session.exec(q).first()
+
     def count(self, plan_id: int) -> int:
         q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
         return self.session.exec(q).one()

@@ -139,13 +139,24 @@ def submit_report(*, uow, plan_id: int, unit: str, figures: dict[str, Any], acto
             raise DomainError("target_not_for_unit", target=target_id, unit=unit,
                               targets=", ".join(sorted(allowed)) or "không có")
         values[target_id] = parse_number(raw, field_name=target_id)
-    version = (uow.reports.latest(period.id).get(unit).version + 1) if unit in uow.reports.latest(period.id) else 1
+    previous = uow.reports.latest_of(period.id, unit)
+    version = previous.version + 1 if previous is not None else 1
     apply(uow=uow, plan=plan, action="submit_report", actor=actor, now=now, unit=unit,
           data={"period": period.key, "version": version, "figures": values, "note": note or ""})
     report = uow.reports.add(plan_id=plan.id, period_id=period.id, unit_id=unit, version=version, figures=values,
                              note=note, submitted_by=actor, submitted_at=now)
     uow.commit()
     return report.id, version
+
+
+def submit_reports(*, uow, plan_id: int, reports: list[dict[str, Any]], now: datetime,
+                   period_key: str | None = None) -> int:
+    """`submit_report` for each {unit, actor, figures, note} of a batch, each in its own transaction (a refused
+    one stops the batch; those before it stay recorded, and a retry records them again as new versions)."""
+    for r in reports:
+        submit_report(uow=uow, plan_id=plan_id, unit=r["unit"], figures=r.get("figures") or {}, actor=r["actor"],
+                      now=now, period_key=period_key, note=r.get("note"))
+    return len(reports)
 
 
 def missing_units(uow, plan, period) -> list[str]:
