@@ -219,9 +219,9 @@ def transient_mail_failure(task, task_run, state) -> bool:
 
 
 @task(**IO_RETRIES, retry_condition_fn=transient_mail_failure)
-def send_chunk(ids: list[int], done_before: int, total: int) -> dict:
+def send_chunk(ids: list[int], delivery: str, chunk: int, total: int) -> dict:
     """Send a chunk of outbox rows over one SMTP connection; rows already sent are skipped on a retry."""
-    return outbox.send_rows(ids, done_before=done_before, total=total)
+    return outbox.send_rows(ids, delivery=delivery, chunk=chunk, total=total)
 
 
 @task(**IO_RETRIES)
@@ -247,23 +247,11 @@ def chunks(ids: list[int], size: int) -> list[list[int]]:
 # --- flows -------------------------------------------------------------------------------------
 @flow(name="deliver-mail")
 def deliver_mail(plan_id: int | None = None) -> dict:
-    """Send every pending message, in chunks over one connection each, retrying transient failures with back-off."""
+    """Send every pending message in chunks, a few at once over a connection each, retrying transient failures."""
     ids = pending_messages(plan_id)
-    size, delays = runtime.settings().outbox_batch_size, runtime.settings().mail_retry_delays
+    delays = runtime.settings().mail_retry_delays
     send = send_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
-    totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
-    postponed = None
-    for i, chunk in enumerate(chunks(ids, size)):
-        try:
-            for key, value in send(chunk, i * size, len(ids)).items():
-                totals[key] += value
-        except TransientMailError as exc:
-            if not exc.per_message:
-                raise  # the server is out of reach: every following chunk would fail alike
-            postponed = exc  # an address the server defers: the other chunks still go
-    if postponed is not None:
-        raise postponed
-    return totals
+    return outbox.send_in_turn(ids, send.submit)
 
 
 @flow(name="load-organisation")
