@@ -446,3 +446,73 @@ def test_a_register_counter_rewound_behind_kehoachs_back_is_named_by_the_audit_c
     with org() as uow:
         verdict = audit.verify(uow=uow, read_file=files.get)
     assert not verdict.ok and "bị lùi số" in verdict.message and "3" in verdict.message
+
+
+# --- the trail, checked without kehoach --------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "audit-chain.md"
+
+
+def _recipe(language: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"```{language}\n") + len(language) + 4
+    return text[start:text.index("```", start)]
+
+
+def _export(cli, tmp_path) -> Path:
+    out = tmp_path / "nhat-ky.jsonl"
+    code, text = cli("audit", "export", str(out))
+    assert code == 0 and "sự kiện" in text
+    return out
+
+
+def test_the_exported_trail_is_checked_by_the_python_recipe_of_the_docs_and_a_tampered_line_fails(
+        org, plan_data, now, cli, tmp_path):
+    import subprocess
+    import sys
+
+    lifecycle(org, plan_data, now)
+    withdraw(org, "03/BC-UBND", now)
+    out = _export(cli, tmp_path)
+    script = tmp_path / "check_chain.py"
+    script.write_text(_recipe("python"), encoding="utf-8")
+    with org() as uow:
+        events = uow.audit.events()
+    ok = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == f"chain intact: {len(events)} events, last hash {events[-1].hash}"
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert json.loads(lines[0])["prev_hash"] == "0" * 64
+    assert all(json.loads(b)["prev_hash"] == json.loads(a)["hash"] for a, b in zip(lines, lines[1:]))
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text("".join(lines).replace('"actor":"tam.pct"', '"actor":"hung.cvp"', 1), encoding="utf-8")
+    bad = subprocess.run([sys.executable, str(script), str(tampered)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "content does not match its hash" in bad.stderr
+    dropped = tmp_path / "dropped.jsonl"
+    dropped.write_text("".join(lines[:3] + lines[4:]), encoding="utf-8")
+    gap = subprocess.run([sys.executable, str(script), str(dropped)], capture_output=True, text=True)
+    assert gap.returncode == 1 and "line 4 " in gap.stderr and "does not follow" in gap.stderr
+
+
+def test_the_shell_recipe_of_the_docs_agrees_with_sha256sum_and_fails_on_a_tampered_line(
+        org, plan_data, now, cli, tmp_path):
+    import shutil
+    import subprocess
+
+    if not (shutil.which("bash") and shutil.which("sha256sum") and shutil.which("sed")):
+        pytest.skip("bash, sed and sha256sum are needed for the shell recipe")
+    lifecycle(org, plan_data, now)
+    out = _export(cli, tmp_path)
+    script = _recipe("bash").replace("nhat-ky.jsonl", '"$1"')
+    ok = subprocess.run(["bash", "-c", script, "check", str(out)], capture_output=True, text=True)
+    with org() as uow:
+        events = uow.audit.events()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.strip() == f"chain intact: {len(events)} events, last hash {events[-1].hash}"
+    text = out.read_text(encoding="utf-8")
+    tampered = tmp_path / "tampered.jsonl"
+    changed = text.replace('"actor":"lan.vp"', '"actor":"hung.cvp"', 1)
+    assert changed != text
+    tampered.write_text(changed, encoding="utf-8")
+    bad = subprocess.run(["bash", "-c", script, "check", str(tampered)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "content does not match its hash" in bad.stdout
