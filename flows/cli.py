@@ -658,11 +658,11 @@ def document_correct(
         with runtime.uow() as uow:
             doc = uow.documents.get(doc_id)
             runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))
-            return doc
+            return doc.reference, doc.file_name, doc.sha256
 
-    doc = run(go)
-    console.print(message("document_corrected", old=reference, reference=doc.reference,
-                          path=runtime.documents_dir() / doc.file_name, digest=doc.sha256))
+    ref, name, digest = run(go)
+    console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
+                          digest=digest))
 
 
 @document_app.command("withdraw")

@@ -516,3 +516,36 @@ def test_the_shell_recipe_of_the_docs_agrees_with_sha256sum_and_fails_on_a_tampe
     tampered.write_text(changed, encoding="utf-8")
     bad = subprocess.run(["bash", "-c", script, "check", str(tampered)], capture_output=True, text=True)
     assert bad.returncode == 1 and "content does not match its hash" in bad.stdout
+
+
+def test_a_review_issued_before_its_reports_were_kept_is_listed_and_said_not_to_render_again(org, plan_data, db_url,
+                                                                                             now):
+    ids = lifecycle(org, plan_data, now)
+    with closing(sqlite3.connect(db_path(db_url))) as conn:  # as a database from before migration 0006 holds it
+        conn.execute("DROP TRIGGER document_no_update")
+        conn.execute("UPDATE document SET facts = NULL WHERE id = ?", (ids["review_doc"],))
+        conn.commit()
+    entry = book(org).entries[2]
+    assert entry.reference == "03/BC-UBND" and entry.signer == "Nguyễn Thị Tâm" and entry.archive == "VT, VP"
+    result = check(org, stored(org, ids["review_doc"])[1])
+    assert result.verdict == "rerender_differs" and "Không dựng lại được văn bản 03/BC-UBND" in result.message
+
+
+def test_correcting_from_the_command_line_files_the_letter_and_names_its_number(org, plan_data, now, cli, docs_dir):
+    lifecycle(org, plan_data, now)
+    code, out = cli("document", "correct", "01/KH-UBND", "--as", "hoa.vt")
+    assert code == 1 and "Chưa có nội dung đính chính" in out
+    code, out = cli("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)",
+                    "--was", "giảm 0,5%/năm", "--now", "giảm 1%/năm")
+    assert code == 0, out
+    assert "Đã đính chính 01/KH-UBND bằng Công văn số 04/UBND" in out
+    (written,) = [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]
+    code, out = cli("verify", str(written))
+    assert code == 0 and "đúng là văn bản 04/UBND" in out
+
+
+def test_an_issue_date_that_is_not_a_date_is_refused_before_anything_runs(org, plan_data, now, cli):
+    plan_id = approved(org, plan_data, now)
+    code, out = cli("plan", "issue", str(plan_id), "--as", "tam.pct", "--date", "31/02/2026")
+    assert code == 2 and "không phải là ngày hợp lệ" in out
+    assert references(book(org)) == []

@@ -153,7 +153,16 @@ def _body(uow, body_id: str):
 
 
 def _entry(uow, doc, marks: list, tz: tzinfo) -> Entry:
-    official = official_document(uow, doc)
+    try:
+        official = official_document(uow, doc)
+    except DomainError:  # issued before its facts were kept: what its plan says of signer and recipients
+        content = PlanContent.from_dict(get_plan(uow, doc.plan_id).content)
+        signer = content.signer
+        official = OfficialDocument(regime="", issuer_name="", number_line="", date_line="", doc_type="", title="",
+                                    recipients=tuple(r.line() for r in content.recipients),
+                                    signer_capacity=signer.capacity if signer else (),
+                                    signer_title=signer.title if signer else "",
+                                    signer_name=signer.name if signer else "")
     lines = tuple(official.addressees) + tuple(r for r in official.recipients if r != "Như trên")
     archive = next((r.split(":", 1)[1].strip() for r in lines if r.startswith("Lưu")), "")
     recipients = tuple(r for r in lines if not r.startswith("Lưu"))
