@@ -567,11 +567,7 @@ def register_export(xlsx: Path = typer.Option(..., "--xlsx", help="Tệp bảng 
     def go():
         with runtime.uow() as uow:
             body_id = reg.choose_body(uow=uow, body_id=body)
-            books = [b for _, b in reg.register_books(uow=uow, body_id=body_id)]
-            if year is not None or term is not None:
-                books = [term or str(year)]
-            registers = [reg.register(uow=uow, body_id=body_id, year=int(b) if b.isdigit() else None,
-                                      term=None if b.isdigit() else b, tz=runtime.now().tzinfo) for b in books]
+            registers = reg.register_all(uow=uow, body_id=body_id, year=year, term=term, tz=runtime.now().tzinfo)
             return registers, {body_id: uow.bodies.get(body_id).superior}
 
     registers, superior = run(go)

@@ -112,7 +112,8 @@ def test_the_register_filters_by_type_dates_number_and_words_typed_without_accen
         refused("register_term_for_state", register.register, uow=uow, body_id="UBND-HB", term="2025-2030")
 
 
-def test_a_party_committee_register_is_kept_per_term(org, plan_data, now):
+def test_a_party_committee_register_is_kept_per_term_and_exported_as_a_sheet_per_term(org, plan_data, now,
+                                                                                      tmp_path):
     add_users(org, now, {"id": "an.du", "name": "Lê Văn An", "roles": {"DU-HB": ["approver"]}})
     plan_id = approved(org, party_plan_data(plan_data), now, drafter="thanh.du", approver="an.du")
     issue(org, plan_id, now, actor="thanh.du", render=render_docx)
@@ -120,6 +121,15 @@ def test_a_party_committee_register_is_kept_per_term(org, plan_data, now):
     assert reg.book == "2025-2030" and reg.book_label == "Nhiệm kỳ 2025-2030"
     assert references(reg) == ["01-KH/ĐU"]
     assert reg.entries[0].signer_capacity == "T/M ĐẢNG ỦY, BÍ THƯ"
+    from domain.adapters.xlsx import write_register
+
+    with org() as uow:
+        books = register.register_all(uow=uow, body_id="DU-HB")
+    out = tmp_path / "so-dang-uy.xlsx"
+    assert write_register(out, books, {"DU-HB": "ĐẢNG BỘ QUẬN KIẾN AN"}) == 1
+    ws = openpyxl.load_workbook(out)["Nhiệm kỳ 2025-2030"]
+    assert (ws["A1"].value, ws["A4"].value, ws["A9"].value) == ("ĐẢNG BỘ QUẬN KIẾN AN", "Nhiệm kỳ 2025-2030",
+                                                                  "01-KH/ĐU")
 
 
 def test_the_register_command_prints_the_table_and_json_for_scripts(org, plan_data, now, cli):

@@ -99,6 +99,16 @@ def register_books(*, uow, body_id: str | None = None) -> list[tuple[str, str]]:
     return out
 
 
+def register_all(*, uow, body_id: str, year: int | None = None, term: str | None = None,
+                 tz: tzinfo = HCM) -> list[Register]:
+    """Every register book of a body (one per year or term that has documents), or the one named."""
+    books = [b for _, b in register_books(uow=uow, body_id=body_id)]
+    if year is not None or term is not None:
+        books = [term or str(year)]
+    return [register(uow=uow, body_id=body_id, year=int(b) if b.isdigit() else None,
+                     term=None if b.isdigit() else b, tz=tz) for b in books]
+
+
 def choose_body(*, uow, body_id: str | None) -> str:
     """The body named, else the only body with issued documents; a clear refusal otherwise."""
     if body_id:
