@@ -1,6 +1,7 @@
 """The stages of a plan's life as Prefect flows; each task wraps one service call or one I/O."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable
 from uuid import UUID
 
@@ -80,11 +81,12 @@ def create_plan(path: str, actor: str) -> int:
 
 
 @task
-def sign_and_number(plan_id: int, actor: str) -> int:
+def sign_and_number(plan_id: int, actor: str, issued_on: date | None = None, replaces: str | None = None) -> int:
     """Sign: draw the register number, date, render the .docx and record its SHA-256."""
     with runtime.uow() as uow:
         return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx,
-                                id_domain=runtime.settings().message_id_domain, run=current_flow_run.id)
+                                id_domain=runtime.settings().message_id_domain, run=current_flow_run.id,
+                                issued_on=issued_on, replaces=replaces)
 
 
 @task
@@ -267,9 +269,9 @@ def create_plan_flow(path: str, actor: str) -> int:
 
 
 @flow(name="issue-plan")
-def issue_plan_flow(plan_id: int, actor: str) -> int:
+def issue_plan_flow(plan_id: int, actor: str, issued_on: date | None = None, replaces: str | None = None) -> int:
     """Sign and number the plan, archive its .docx, then distribute it."""
-    document_id = sign_and_number(plan_id, actor)
+    document_id = sign_and_number(plan_id, actor, issued_on, replaces)
     write_documents(plan_id)
     distribute_plan_flow(plan_id)
     return document_id
