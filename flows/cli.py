@@ -298,20 +298,39 @@ def period_open(plan: int, period: Optional[str] = typer.Option(None, help="Mã 
 
 
 @report_app.command("submit")
-def report_submit(plan: int, unit: str = typer.Option(..., help="Mã đơn vị báo cáo."), actor: str = AS,
-                  file: Path = typer.Option(..., help="Tệp YAML: figures: {mã chỉ tiêu: số liệu}, note: ..."),
-                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở).")) -> None:
-    """Gửi báo cáo của một đơn vị."""
-    from domain.adapters.yaml_source import load_yaml
+def report_submit(plan: int, actor: str = AS,
+                  file: Path = typer.Option(..., help="Biểu mẫu đã điền (.docx), hoặc tệp YAML/JSON: "
+                                                      "figures: {mã chỉ tiêu: số liệu}, note: ..."),
+                  unit: Optional[str] = typer.Option(None, help="Mã đơn vị báo cáo (mặc định: đơn vị ghi trên "
+                                                                "biểu mẫu; nếu ghi, phải khớp biểu mẫu)."),
+                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ ghi trên biểu mẫu, "
+                                                                  "hoặc kỳ đang mở).")) -> None:
+    """Gửi báo cáo của một đơn vị: biểu mẫu Word đã điền hoặc tệp số liệu; bản sửa thành phiên bản mới."""
+    done = run(lambda: _lifecycle().receive_report_file_flow(plan, str(file), actor, unit, period))
+    console.print(message("report_recorded", **done))
+
+
+@report_app.command("list")
+def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4.")) -> None:
+    """Các báo cáo đã nhận: từng đơn vị, từng phiên bản (phiên bản mới nhất được tính khi tổng hợp)."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
 
     def go():
-        data = load_yaml(file)
-        if not isinstance(data, dict):
-            raise DomainError("yaml_not_mapping", file=str(file))
-        return _lifecycle().receive_report_flow(plan, unit, dict(data.get("figures") or {}), actor, period,
-                                                data.get("note"))
+        with runtime.uow() as uow:
+            return reports.list_reports(uow=uow, plan_id=plan, period_key=period)
 
-    console.print(f"Đã nhận báo cáo của {unit} (phiên bản {run(go)}).")
+    rows = run(go)
+    if not rows:
+        console.print(message("report_none", plan=plan, period=f" kỳ «{period}»" if period else ""))
+        return
+    table = Table("Kỳ", "Đơn vị", "Phiên bản", "Lúc", "Người gửi", "Số liệu", "Tệp")
+    for r in rows:
+        figures = "; ".join(f"{k}: {format_figure(v)}" for k, v in r["figures"].items())
+        table.add_row(r["period"], f"{r['unit_name']} ({r['unit']})",
+                      f"{r['version']}" + (" (mới nhất)" if r["latest"] else ""),
+                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}", r["submitted_by"], figures, r["file"] or "")
+    console.print(table)
 
 
 @report_app.command("remind")

@@ -266,6 +266,11 @@ class Reports(_Repo):
             select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
         return {r.unit_id: r for r in rows}
 
+    def for_period(self, period_id: int) -> list[orm.ReportRow]:
+        """Every version of every unit's report for the period, by unit then version."""
+        return list(self.session.exec(select(orm.ReportRow).where(orm.ReportRow.period_id == period_id)
+                                      .order_by(orm.ReportRow.unit_id, orm.ReportRow.version)))
+
     def count(self, plan_id: int) -> int:
         q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
         return self.session.exec(q).one()

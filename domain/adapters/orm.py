@@ -126,6 +126,10 @@ class ReportRow(SQLModel, table=True):
     note: Optional[str] = None
     submitted_by: str
     submitted_at: datetime
+    # What the unit wrote beside its figures ({"targets": {id: note}, "tasks": {ref: {result, issues}},
+    # "other": [...]}) and the file it came from ({"file": name, "sha256": ...}); migration 0008.
+    texts: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    source: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class OutboxRow(SQLModel, table=True):

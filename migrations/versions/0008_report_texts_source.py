@@ -1,0 +1,41 @@
+"""report texts and source; reports append-only
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-11-23
+
+- `report.texts`: what a unit wrote beside its figures, read back from its filled form (a note per
+  target, the result and difficulties of each task, rows it added).
+- `report.source`: the file the report came from (name and SHA-256), so that a dispute about what
+  a unit sent can be settled against the file it kept.
+- A correction is a new version: on SQLite, triggers refuse UPDATE and DELETE on `report`, as on
+  the audit trail and the issued documents.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0008'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('texts', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('source', sa.JSON(), nullable=True))
+    if op.get_bind().dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER report_no_{verb.lower()} BEFORE {verb} ON report "
+                f"BEGIN SELECT RAISE(ABORT, 'report is append-only: {verb} refused'); END"
+            )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for verb in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS report_no_{verb}")
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_column('source')
+        batch_op.drop_column('texts')
