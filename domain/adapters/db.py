@@ -328,6 +328,14 @@ class Outbox(_Repo):
             q = q.where(orm.OutboxRow.status == status)
         return list(self.session.exec(q))
 
+    def request_document(self, *, plan_id: int, recipient_id: str, period_key: str) -> int | None:
+        """The document a unit's request for reports of a period was sent with (its copy carries the unit's form)."""
+        q = (select(orm.OutboxRow.document_id).where(
+            orm.OutboxRow.plan_id == plan_id, orm.OutboxRow.recipient_id == recipient_id,
+            orm.OutboxRow.kind == "report_request", orm.OutboxRow.period_key == period_key)
+            .order_by(orm.OutboxRow.id))
+        return self.session.exec(q).first()
+
     def latest(self, *, document_id: int, recipient_id: str, kind: str) -> orm.OutboxRow | None:
         """The last row queued of a kind for a document and a recipient."""
         q = (select(orm.OutboxRow).where(orm.OutboxRow.document_id == document_id,

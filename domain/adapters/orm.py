@@ -196,3 +196,6 @@ Index("ix_receipt_document_recipient", ReceiptRow.__table__.c.document_id,
       ReceiptRow.__table__.c.recipient_id)
 Index("ix_outbox_document_recipient_kind", OutboxRow.__table__.c.document_id,
       OutboxRow.__table__.c.recipient_id, OutboxRow.__table__.c.kind)
+# a unit's request for reports of a period, found again for its reminders (migration 0008)
+Index("ix_outbox_plan_recipient_kind_period", OutboxRow.__table__.c.plan_id, OutboxRow.__table__.c.recipient_id,
+      OutboxRow.__table__.c.kind, OutboxRow.__table__.c.period_key)
