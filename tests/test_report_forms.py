@@ -208,6 +208,35 @@ def test_tracked_insertions_are_read_and_tracked_deletions_are_not(org, plan, no
     assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 85.0}
 
 
+def test_a_figure_word_split_into_runs_with_proofing_marks_is_read_whole(org, plan, now, tmp_path):
+    document = Document(io.BytesIO(copy_for(org, plan, "MTTQ-HB")))
+    paragraph = form_tables(document)["targets"].rows[1].cells[4].paragraphs[0]  # CT2
+    paragraph._p.append(OxmlElement("w:proofErr"))
+    for text in ("9", "7", ",5 ", "%"):
+        paragraph.add_run(text)
+    bookmark = OxmlElement("w:bookmarkStart")
+    bookmark.set(qn("w:id"), "0")
+    bookmark.set(qn("w:name"), "_GoBack")
+    paragraph._p.insert(1, bookmark)
+    path = tmp_path / "runs.docx"
+    document.save(path)
+    send(org, plan, path, "minh.mttq", now)
+    assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 97.5}
+
+
+def test_a_party_committees_form_is_recognised_by_its_party_style_numbers(org, plan_data, now, tmp_path):
+    from tests.test_report_requests import party_distributed_plan
+
+    plan_id = party_distributed_plan(org, plan_data, now, render=render_docx)
+    open_q4(org, plan_id, now, actor="thanh.du", render=render_docx)
+    path = fill(copy_for(org, plan_id, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("100", "")})
+    identity = read_filled_form(path).identity
+    with org() as uow:
+        letter = next(d for d in uow.documents.for_plan(plan_id) if d.kind == "report_request")
+        assert (identity.plan, identity.plan_reference, identity.letter) == (plan_id, "01-KH/ĐU", letter.reference)
+    assert send(org, plan_id, path, "minh.mttq", now)["version"] == 1
+
+
 # --- refused, each with its cell and what to do, nothing written ----------------------------------
 
 def test_a_figure_that_is_not_a_number_is_refused_naming_its_cell(org, plan, now, tmp_path):
