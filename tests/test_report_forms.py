@@ -183,9 +183,11 @@ def test_a_dash_or_an_empty_cell_means_not_reported_and_the_row_is_left_out(org,
 
 def test_a_row_the_person_added_with_text_only_is_kept_with_the_report(org, plan, now, tmp_path):
     path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("100", "")},
-                added=[("4", "", "Vận động 15 hộ hiến đất mở đường", "", "", "Ngoài kế hoạch")])
+                added=[("4", "", "Vận động 15 hộ hiến đất mở đường", "", "", "Ngoài kế hoạch"),
+                       ("5", "", "Tặng 20 suất quà", "", "", ""), ("6", "", "", "", "", "")])
     send(org, plan, path, "minh.mttq", now)
-    assert stored(org, "MTTQ-HB")[0][3]["other"] == ["Vận động 15 hộ hiến đất mở đường — Ngoài kế hoạch"]
+    assert stored(org, "MTTQ-HB")[0][3]["other"] == ["Vận động 15 hộ hiến đất mở đường — Ngoài kế hoạch",
+                                                     "Tặng 20 suất quà"]
 
 
 def test_tracked_insertions_are_read_and_tracked_deletions_are_not(org, plan, now, tmp_path):

@@ -29,7 +29,7 @@ TARGET_CODE, TASK_CODE = "mã chỉ tiêu", "mã nhiệm vụ"
 TARGET_RESULT, TARGET_NOTE = "kết quả kỳ này", "ghi chú"
 TASK_RESULT, TASK_ISSUES = "kết quả thực hiện", "khó khăn, kiến nghị"
 # What a person writes in a cell to mean "nothing to report" ("không có số liệu").
-EMPTY_MARKS = {"-", "–", "—", "...", "…", "x", "/"}
+EMPTY_MARKS = {"-", "–", "—", "--", "...", "…"}
 # Units counted in whole things: a figure in them is a whole number, never negative.
 COUNT_UNITS = {
     "mô hình", "người", "hộ", "lượt", "lượt người", "cuộc", "hội nghị", "buổi", "lớp", "vụ", "việc", "đơn vị",
@@ -185,8 +185,8 @@ def read_form(items: list[str | list[list[str]]], properties: Mapping[str, str])
     for item in items:
         if isinstance(item, str):
             line = _plain(item)
-            if re.match(r"(biểu\s*mẫu|phụ\s*lục)\b", line, re.I):
-                heading = line.split("\n")[0]
+            if len(line) <= 40 and re.match(r"(biểu\s*mẫu|phụ\s*lục)\b", line, re.I):
+                heading = line  # "Biểu mẫu số 01"
             continue
         if not item:
             continue
@@ -216,8 +216,8 @@ def read_form(items: list[str | list[list[str]]], properties: Mapping[str, str])
             code = _plain(cell(code_at))
             row = FormRow(table=name, row=number, code=code or None, result=_cell_text(cell(result_at)),
                           note=_cell_text(cell(note_at)), text=_cell_text(cell(text_at)))
-            if row.code or row.result or row.note:
-                into.append(row)
+            if row.code or row.result or row.note or row.text:
+                into.append(row)  # a row with a code (as issued), or one the person added and wrote in
     return FilledForm(identity=identity, targets=tuple(targets), tasks=tuple(tasks), tables=count)
 
 

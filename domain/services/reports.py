@@ -34,7 +34,7 @@ def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetim
     """
     plan = get_plan(uow, plan_id)
     identity = form.identity
-    if identity.plan is not None and identity.plan != plan.id or (
+    if (identity.plan is not None and identity.plan != plan.id) or (
             identity.plan_reference and identity.plan_reference != _reference(uow, plan)):
         raise DomainError("wrong_form_plan", plan=plan.id, reference=_reference(uow, plan) or "dự thảo",
                           form_plan=_form_plan(identity))
