@@ -169,6 +169,8 @@ MESSAGES: dict[str, str] = {
         "hệt nên không ghi thêm. Nếu cần sửa, hãy sửa trong biểu mẫu rồi gửi lại: bản sửa thành phiên bản mới."
     ),
     "report_recorded": "Đã nhận báo cáo của {unit} kỳ «{period}» (phiên bản {version}).",
+    "report_recorded_figure": "  - {target} ({text}): {value}",
+    "report_recorded_tasks": "  - Kết quả thực hiện {count} nhiệm vụ.",
     "report_none": "Kế hoạch #{plan} chưa có báo cáo nào{period}.",
     "plans_failed": (
         "{count} kế hoạch chưa xử lý xong ({failures}). Các kế hoạch khác đã xong; chạy lại sẽ chỉ làm "

@@ -306,8 +306,16 @@ def report_submit(plan: int, actor: str = AS,
                   period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ ghi trên biểu mẫu, "
                                                                   "hoặc kỳ đang mở).")) -> None:
     """Gửi báo cáo của một đơn vị: biểu mẫu Word đã điền hoặc tệp số liệu; bản sửa thành phiên bản mới."""
+    from domain.model.reporting import format_figure
+
     done = run(lambda: _lifecycle().receive_report_file_flow(plan, str(file), actor, unit, period))
-    console.print(message("report_recorded", **done))
+    console.print(message("report_recorded", unit=done["unit"], period=done["period"], version=done["version"]))
+    for f in done["figures"]:
+        unit_text = "%" if f["unit"] == "%" else f" {f['unit']}" if f["unit"] else ""
+        console.print(message("report_recorded_figure", target=f["target"], text=f["text"],
+                              value=format_figure(f["value"]) + unit_text))
+    if done["tasks"]:
+        console.print(message("report_recorded_tasks", count=done["tasks"]))
 
 
 @report_app.command("list")

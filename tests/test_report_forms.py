@@ -131,7 +131,9 @@ def test_a_form_filled_in_word_is_read_back_with_its_figures_and_texts(org, plan
                          "CT1": (" 01 ", "Mô hình «Dân vận khéo»\ntổ dân phố số 5")},
                 tasks={"1.1": ("Tổ chức 03 hội nghị\nphát 500 tờ rơi", ""), "2.1": ("", "Thiếu kinh phí")})
     done = send(org, plan, path, "minh.mttq", now)
-    assert done == {"unit": "MTTQ-HB", "period": "2026-Q4", "version": 1}
+    assert (done["unit"], done["period"], done["version"], done["tasks"]) == ("MTTQ-HB", "2026-Q4", 1, 2)
+    assert [(f["target"], f["value"], f["unit"]) for f in done["figures"]] == [
+        ("CT2", 100.0, "%"), ("CT3", 95.5, "%"), ("CT1", 1.0, "mô hình")]
     ((version, figures, note, texts, source),) = stored(org, "MTTQ-HB")
     assert figures == {"CT2": 100.0, "CT3": 95.5, "CT1": 1.0}
     assert texts == {"targets": {"CT2": "Đã trả lời 12/12 kiến nghị", "CT1": "Mô hình «Dân vận khéo»\ntổ dân phố số 5"},
@@ -433,6 +435,8 @@ def test_report_submit_reads_the_filled_docx_through_the_flow_and_refuses_a_seco
     code, out = cli("report", "submit", "1", "--file", str(path), "--as", "minh.mttq")
     assert code == 0, out
     assert "Đã nhận báo cáo của MTTQ-HB kỳ «2026-Q4» (phiên bản 1)" in out
+    assert "- CT2 (100% kiến nghị của Nhân dân" in out and "thời hạn.): 98%" in out
+    assert "- CT1 (Mỗi cơ quan" in out and "): 2 mô hình" in out and "Kết quả thực hiện 1 nhiệm vụ." in out
     assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 98.0, "CT1": 2.0}
     code, out = cli("report", "submit", "1", "--file", str(path), "--as", "minh.mttq", "--unit", "MTTQ-HB")
     assert code == 1 and "đã được ghi nhận (phiên bản 1" in out

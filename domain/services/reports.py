@@ -25,9 +25,9 @@ def submit_report(*, uow, plan_id: int, unit: str, figures: Mapping[str, Any] | 
 
 
 def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetime, unit: str | None = None,
-                period_key: str | None = None, source: dict | None = None) -> tuple[int, int, str, str]:
+                period_key: str | None = None, source: dict | None = None) -> dict[str, Any]:
     """Record the figures and texts read back from a unit's filled form as a new version of its report;
-    returns (report id, version, unit, period key).
+    returns what was recorded (see `_recorded`).
 
     The form says whom it was made for (plan, unit, period); `unit` and `period_key`, when given,
     must say the same. A form of another plan, unit or period is refused before anything is read.
@@ -48,19 +48,18 @@ def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetim
     content = _reporting_unit(uow, plan, unit)
     period = _period(uow, plan, period_key or identity.period, now)
     entry = check_report(form, content=content, unit=unit)
-    report_id, version = _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
-    return report_id, version, unit, period.key
+    _, version = _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
+    return _recorded(content, unit, period, version, entry)
 
 
 def submit_report_file(*, uow, plan_id: int, report: FilledForm | Mapping[str, Any], actor: str, now: datetime,
                        unit: str | None = None, period_key: str | None = None,
                        source: dict | None = None) -> dict[str, Any]:
     """Record what a unit sent: its filled form, or a structured file's mapping (figures, note, tasks and
-    optionally unit, period); returns {"unit", "period", "version"}."""
+    optionally unit, period); returns what was recorded (see `_recorded`)."""
     if isinstance(report, FilledForm):
-        _, version, unit, period = submit_form(uow=uow, plan_id=plan_id, form=report, actor=actor, now=now,
-                                               unit=unit, period_key=period_key, source=source)
-        return {"unit": unit, "period": period, "version": version}
+        return submit_form(uow=uow, plan_id=plan_id, form=report, actor=actor, now=now, unit=unit,
+                           period_key=period_key, source=source)
     said_unit, said_period = report.get("unit"), report.get("period")
     if unit and said_unit and unit != str(said_unit):
         raise DomainError("wrong_form_unit", unit=unit, form_unit=said_unit)
@@ -75,7 +74,16 @@ def submit_report_file(*, uow, plan_id: int, report: FilledForm | Mapping[str, A
     period = _period(uow, plan, period_key, now)
     entry = entry_from_data(report, content=content, unit=unit)
     _, version = _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
-    return {"unit": unit, "period": period.key, "version": version}
+    return _recorded(content, unit, period, version, entry)
+
+
+def _recorded(content: PlanContent, unit: str, period, version: int, entry: ReportEntry) -> dict[str, Any]:
+    """What a submission recorded, for the person who sent it to check: unit, period, version, each
+    figure with its target, and how many tasks got a result."""
+    return {"unit": unit, "period": period.key, "version": version,
+            "figures": [{"target": t.id, "text": t.text, "unit": t.unit, "value": entry.figures[t.id]}
+                        for t in content.targets_for(unit) if t.id in entry.figures],
+            "tasks": len(entry.texts.get("tasks", {}))}
 
 
 def _reference(uow, plan) -> str | None:
