@@ -172,6 +172,15 @@ MESSAGES: dict[str, str] = {
     "report_recorded_figure": "  - {target} ({text}): {value}",
     "report_recorded_tasks": "  - Kết quả thực hiện {count} nhiệm vụ.",
     "report_none": "Kế hoạch #{plan} chưa có báo cáo nào{period}.",
+    "report_not_sent": "Đơn vị «{unit}» chưa gửi báo cáo kỳ «{period}».",
+    "report_no_version": (
+        "Báo cáo kỳ «{period}» của «{unit}» không có phiên bản {version} (các phiên bản: {versions})."
+    ),
+    "report_heading": "Báo cáo {period} của {unit_name} ({unit}) — phiên bản {version}/{versions}{latest}",
+    "report_latest": " (mới nhất, được tính khi tổng hợp)",
+    "report_sent_by": "Gửi lúc {when}, người gửi: {by}{file}",
+    "report_sent_file": ", tệp: {file} (SHA-256 {sha256})",
+    "report_other": "Nội dung đơn vị bổ sung:",
     "plans_failed": (
         "{count} kế hoạch chưa xử lý xong ({failures}). Các kế hoạch khác đã xong; chạy lại sẽ chỉ làm "
         "phần còn thiếu, không gửi lại thư đã gửi."

@@ -341,6 +341,45 @@ def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Ch�
     console.print(table)
 
 
+@report_app.command("show")
+def report_show(plan: int, unit: str = typer.Option(..., help="Mã đơn vị."),
+                period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở)."),
+                version: Optional[int] = typer.Option(None, help="Phiên bản (mặc định: mới nhất).")) -> None:
+    """Một báo cáo của đơn vị như đã ghi nhận: số liệu, ghi chú từng chỉ tiêu, kết quả từng nhiệm vụ."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
+
+    def go():
+        with runtime.uow() as uow:
+            return reports.show_report(uow=uow, plan_id=plan, unit=unit, now=runtime.now(), period_key=period,
+                                       version=version)
+
+    r = run(go)
+    source = r["source"]
+    console.print(message("report_heading", period=r["period_label"], unit_name=r["unit_name"], unit=r["unit"],
+                          version=r["version"], versions=r["versions"],
+                          latest=message("report_latest") if r["latest"] else ""))
+    console.print(message("report_sent_by", when=f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%H:%M %d/%m/%Y}",
+                          by=r["submitted_by"],
+                          file=message("report_sent_file", **source) if source.get("file") else ""))
+    if r["targets"]:
+        table = Table("Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
+        for t in r["targets"]:
+            unit_text = "%" if t["unit"] == "%" else f" {t['unit']}" if t["unit"] else ""
+            table.add_row(t["target"], t["text"], format_figure(t["plan"]) + unit_text if t["plan"] is not None else "",
+                          format_figure(t["value"]) + unit_text if t["value"] is not None else "", t["note"])
+        console.print(table)
+    if r["tasks"]:
+        table = Table("Mã nhiệm vụ", "Nhiệm vụ", "Kết quả thực hiện", "Khó khăn, kiến nghị")
+        for t in r["tasks"]:
+            table.add_row(t["task"], t["text"], t["result"], t["issues"])
+        console.print(table)
+    if r["other"] or r["note"]:
+        console.print(message("report_other"))
+        for line in ([r["note"]] if r["note"] else []) + r["other"]:
+            console.print(f"  - {line}")
+
+
 @report_app.command("remind")
 def report_remind(plan: int, actor: str = AS_SYSTEM) -> None:
     """Nhắc các đơn vị chưa báo cáo kỳ đang mở."""

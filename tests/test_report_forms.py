@@ -428,6 +428,24 @@ def test_report_list_shows_each_units_versions(cli, org, plan, now, tmp_path):
     assert code == 1 and "không có kỳ báo cáo «2025-Q1»" in out
 
 
+def test_report_show_prints_a_version_as_recorded_with_its_texts_and_file(cli, org, plan, now, tmp_path):
+    data = copy_for(org, plan, "MTTQ-HB")
+    send(org, plan, fill(data, tmp_path / "v1.docx", targets={"CT2": ("80", "")}), "minh.mttq", now)
+    send(org, plan, fill(data, tmp_path / "v2.docx", targets={"CT2": ("85,5", "Đã rà soát lại")},
+                         tasks={"2.1": ("Tổ chức 02 buổi đối thoại", "Cần thêm kinh phí")}), "minh.mttq", now)
+    code, out = cli("report", "show", "1", "--unit", "MTTQ-HB")
+    assert code == 0, out
+    assert "phiên bản 2/2 (mới nhất, được tính khi tổng hợp)" in out and "tệp: v2.docx (SHA-256" in out
+    assert "85,5%" in out and "Đã rà soát lại" in out
+    assert "Tổ chức 02 buổi đối thoại" in out and "Cần thêm kinh phí" in out
+    code, out = cli("report", "show", "1", "--unit", "MTTQ-HB", "--version", "1")
+    assert code == 0 and "phiên bản 1/2" in out and "mới nhất" not in out and "80%" in out
+    code, out = cli("report", "show", "1", "--unit", "MTTQ-HB", "--version", "3")
+    assert code == 1 and "không có phiên bản 3 (các phiên bản: 1, 2)" in out
+    code, out = cli("report", "show", "1", "--unit", "VHXH-HB")
+    assert code == 1 and "chưa gửi báo cáo kỳ «Quý IV/2026»" in out
+
+
 @pytest.mark.slow
 def test_report_submit_reads_the_filled_docx_through_the_flow_and_refuses_a_second_copy(cli, org, plan, tmp_path):
     path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "MTTQ.docx",

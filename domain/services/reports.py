@@ -163,3 +163,48 @@ def list_reports(*, uow, plan_id: int, period_key: str | None = None) -> list[di
                          "submitted_by": r.submitted_by, "figures": dict(r.figures), "note": r.note,
                          "texts": dict(r.texts or {}), "file": (r.source or {}).get("file")})
     return rows
+
+
+def show_report(*, uow, plan_id: int, unit: str, now: datetime, period_key: str | None = None,
+                version: int | None = None) -> dict[str, Any]:
+    """One version of a unit's report (its latest unless `version` is named) for the period named, else
+    the open one due next: each figure and note against its target, each task's result and
+    difficulties, the rows the unit added, who sent it, when, from which file."""
+    plan = get_plan(uow, plan_id)
+    content = _reporting_unit(uow, plan, unit)
+    period = _any_period(uow, plan, period_key, now)
+    versions = [r for r in uow.reports.for_period(period.id) if r.unit_id == unit]
+    if not versions:
+        raise DomainError("report_not_sent", unit=unit, period=period.label)
+    chosen = versions[-1] if version is None else next((r for r in versions if r.version == version), None)
+    if chosen is None:
+        raise DomainError("report_no_version", unit=unit, period=period.label, version=version,
+                          versions=", ".join(str(r.version) for r in versions))
+    texts = chosen.texts or {}
+    notes, tasks = texts.get("targets", {}), texts.get("tasks", {})
+    return {
+        "unit": unit, "unit_name": uow.bodies.get(unit).name, "period": period.key, "period_label": period.label,
+        "version": chosen.version, "latest": chosen is versions[-1], "versions": len(versions),
+        "submitted_by": chosen.submitted_by, "submitted_at": chosen.submitted_at, "source": dict(chosen.source or {}),
+        "note": chosen.note,
+        "targets": [{"target": t.id, "text": t.text, "unit": t.unit, "plan": t.value,
+                     "value": chosen.figures.get(t.id), "note": notes.get(t.id, "")} for t in content.targets_for(unit)],
+        "tasks": [{"task": t.ref, "text": t.text, "result": tasks.get(t.ref, {}).get("result", ""),
+                   "issues": tasks.get(t.ref, {}).get("issues", "")} for t in content.tasks_for(unit)],
+        "other": list(texts.get("other", [])),
+    }
+
+
+def _any_period(uow, plan, period_key: str | None, now: datetime):
+    """The period named (open or closed), else the open one due next."""
+    periods = uow.periods.for_plan(plan.id)
+    if period_key:
+        period = next((p for p in periods if p.key == period_key), None)
+        if period is None:
+            raise DomainError("unknown_period", plan=plan.id, period=period_key,
+                              periods=", ".join(p.key for p in periods) or "chưa có")
+        return period
+    period = period_due_next([p for p in periods if p.status == "open"], now.date())
+    if period is None:
+        raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
+    return period
