@@ -241,6 +241,28 @@ def test_a_party_committees_form_is_recognised_by_its_party_style_numbers(org, p
     assert send(org, plan_id, path, "minh.mttq", now)["version"] == 1
 
 
+def test_a_form_table_split_in_two_in_word_is_read_as_one(org, plan, now, tmp_path):
+    document = Document(io.BytesIO(copy_for(org, plan, "MTTQ-HB")))
+    table = form_tables(document)["targets"]
+    type_into(table.rows[1].cells[4], "100")
+    type_into(table.rows[3].cells[4], "2")  # CT1, on the part split off below
+    rest = copy.deepcopy(table._tbl)  # Word's "Split Table" before the third row: an empty paragraph between
+    for tr in rest.findall(qn("w:tr"))[:3]:
+        rest.remove(tr)
+    for tr in table._tbl.findall(qn("w:tr"))[3:]:
+        table._tbl.remove(tr)
+    gap = OxmlElement("w:p")
+    table._tbl.addnext(gap)
+    gap.addnext(rest)
+    path = tmp_path / "split.docx"
+    document.save(path)
+    send(org, plan, path, "minh.mttq", now)
+    assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 100.0, "CT1": 2.0}
+    rows = read_filled_form(path).targets
+    assert [(r.table, r.row, r.code) for r in rows] == [("Biểu mẫu số 01", 1, "CT2"), ("Biểu mẫu số 01", 2, "CT3"),
+                                                        ("Biểu mẫu số 01", 3, "CT1")]
+
+
 # --- refused, each with its cell and what to do, nothing written ----------------------------------
 
 def test_a_figure_that_is_not_a_number_is_refused_naming_its_cell(org, plan, now, tmp_path):

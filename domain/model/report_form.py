@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from domain.messages import DomainError, message
@@ -170,55 +170,79 @@ def _column(header: list[str], *names: str) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where a form table keeps what is read: its name and the columns of code, result, note, text."""
+
+    kind: str
+    name: str
+    columns: int
+    code: int
+    result: int | None
+    note: int | None
+    text: int | None
+
+
+def _layout(header: list[str], name: str) -> _Layout | None:
+    if _column(header, TARGET_CODE) is not None:
+        return _Layout(TARGET_CODE, name, len(header), _column(header, TARGET_CODE),
+                       _column(header, TARGET_RESULT, "kết quả"), _column(header, TARGET_NOTE),
+                       _column(header, "chỉ tiêu"))
+    if _column(header, TASK_CODE) is not None:
+        return _Layout(TASK_CODE, name, len(header), _column(header, TASK_CODE),
+                       _column(header, TASK_RESULT, "kết quả"),
+                       _column(header, TASK_ISSUES, "khó khăn, vướng mắc", "ghi chú"), _column(header, "nhiệm vụ"))
+    return None
+
+
 def read_form(items: list[str | list[list[str]]], properties: Mapping[str, str]) -> FilledForm:
     """The identity and rows of a filled form, from the document's items in reading order: a
     paragraph's text, or a table as rows of cell texts (a cell's paragraphs joined by line breaks).
 
     A table is a form table when its first row has the "Mã chỉ tiêu" or "Mã nhiệm vụ" column; its
-    name is the last "Biểu mẫu số ..." line before it. Rows with nothing typed in them are skipped.
+    name is the last "Biểu mẫu số ..." line before it. A table with no such header that follows a
+    form table with only empty paragraphs between them, and has as many columns, is the rest of it
+    (Word's "Split Table", or Enter pressed between two rows). Rows with nothing typed in them are
+    skipped.
     """
     texts = [i for i in items if isinstance(i, str)]
     identity = read_identity(texts, properties)
-    targets: list[FormRow] = []
-    tasks: list[FormRow] = []
-    heading, count = None, 0
+    rows: dict[str, list[FormRow]] = {TARGET_CODE: [], TASK_CODE: []}
+    heading, count, last, numbered = None, 0, None, 0
     for item in items:
         if isinstance(item, str):
             line = _plain(item)
             if len(line) <= 40 and re.match(r"(biểu\s*mẫu|phụ\s*lục)\b", line, re.I):
                 heading = line  # "Biểu mẫu số 01"
+            if line:
+                last = None
             continue
         if not item:
             continue
-        header = item[0]
-        kind = (TARGET_CODE if _column(header, TARGET_CODE) is not None
-                else TASK_CODE if _column(header, TASK_CODE) is not None else None)
-        if kind is None:
-            continue
-        count += 1
-        name = heading or message("form_table_name", number=f"{count:02d}")
-        heading = None
-        code_at = _column(header, kind)
-        if kind == TARGET_CODE:
-            result_at = _column(header, TARGET_RESULT, "kết quả")
-            note_at = _column(header, TARGET_NOTE)
-            text_at = _column(header, "chỉ tiêu")
-            into = targets
+        layout = _layout(item[0], "")
+        if layout is not None:
+            count += 1
+            layout = replace(layout, name=heading or message("form_table_name", number=f"{count:02d}"))
+            heading, body, numbered = None, item[1:], 0
+        elif last is not None and all(len(cells) == last.columns for cells in item):
+            layout, body = last, item  # the rest of the table before
         else:
-            result_at = _column(header, TASK_RESULT, "kết quả")
-            note_at = _column(header, TASK_ISSUES, "khó khăn, vướng mắc", "ghi chú")
-            text_at = _column(header, "nhiệm vụ")
-            into = tasks
-        for number, cells in enumerate(item[1:], 1):
+            last = None
+            continue
+        for cells in body:
+            numbered += 1
+
             def cell(at: int | None) -> str:
                 return cells[at].strip() if at is not None and at < len(cells) else ""
 
-            code = _plain(cell(code_at))
-            row = FormRow(table=name, row=number, code=code or None, result=_cell_text(cell(result_at)),
-                          note=_cell_text(cell(note_at)), text=_cell_text(cell(text_at)))
+            code = _plain(cell(layout.code))
+            row = FormRow(table=layout.name, row=numbered, code=code or None, result=_cell_text(cell(layout.result)),
+                          note=_cell_text(cell(layout.note)), text=_cell_text(cell(layout.text)))
             if row.code or row.result or row.note or row.text:
-                into.append(row)  # a row with a code (as issued), or one the person added and wrote in
-    return FilledForm(identity=identity, targets=tuple(targets), tasks=tuple(tasks), tables=count)
+                rows[layout.kind].append(row)  # a row with a code (as issued), or one the person added and wrote in
+        last = layout
+    return FilledForm(identity=identity, targets=tuple(rows[TARGET_CODE]), tasks=tuple(rows[TASK_CODE]),
+                      tables=count)
 
 
 def _cell_text(text: str) -> str:
