@@ -1,6 +1,7 @@
 """The stages of a plan's life as Prefect flows; each task wraps one service call or one I/O."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Callable
 from uuid import UUID
@@ -81,11 +82,12 @@ def create_plan(path: str, actor: str) -> int:
 
 
 @task
-def sign_and_number(plan_id: int, actor: str) -> int:
+def sign_and_number(plan_id: int, actor: str, issued_on: date | None = None, replaces: str | None = None) -> int:
     """Sign: draw the register number, date, render the .docx and record its SHA-256."""
     with runtime.uow() as uow:
         return plans.issue_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), render=runtime.render_docx,
-                                id_domain=runtime.settings().message_id_domain, run=current_flow_run.id)
+                                id_domain=runtime.settings().message_id_domain, run=current_flow_run.id,
+                                issued_on=issued_on, replaces=replaces)
 
 
 @task
@@ -237,9 +239,9 @@ def transient_mail_failure(task, task_run, state) -> bool:
 
 
 @task(**IO_RETRIES, retry_condition_fn=transient_mail_failure)
-def send_chunk(ids: list[int], done_before: int, total: int) -> dict:
+def send_chunk(ids: list[int], delivery: str, chunk: int, total: int) -> dict:
     """Send a chunk of outbox rows over one SMTP connection; rows already sent are skipped on a retry."""
-    return outbox.send_rows(ids, done_before=done_before, total=total)
+    return outbox.send_rows(ids, delivery=delivery, chunk=chunk, total=total)
 
 
 @task(**IO_RETRIES)
@@ -265,23 +267,11 @@ def chunks(ids: list[int], size: int) -> list[list[int]]:
 # --- flows -------------------------------------------------------------------------------------
 @flow(name="deliver-mail")
 def deliver_mail(plan_id: int | None = None) -> dict:
-    """Send every pending message, in chunks over one connection each, retrying transient failures with back-off."""
+    """Send every pending message in chunks, a few at once over a connection each, retrying transient failures."""
     ids = pending_messages(plan_id)
-    size, delays = runtime.settings().outbox_batch_size, runtime.settings().mail_retry_delays
+    delays = runtime.settings().mail_retry_delays
     send = send_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
-    totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
-    postponed = None
-    for i, chunk in enumerate(chunks(ids, size)):
-        try:
-            for key, value in send(chunk, i * size, len(ids)).items():
-                totals[key] += value
-        except TransientMailError as exc:
-            if not exc.per_message:
-                raise  # the server is out of reach: every following chunk would fail alike
-            postponed = exc  # an address the server defers: the other chunks still go
-    if postponed is not None:
-        raise postponed
-    return totals
+    return outbox.send_in_turn(ids, send.submit)
 
 
 @flow(name="load-organisation")
@@ -297,9 +287,9 @@ def create_plan_flow(path: str, actor: str) -> int:
 
 
 @flow(name="issue-plan")
-def issue_plan_flow(plan_id: int, actor: str) -> int:
+def issue_plan_flow(plan_id: int, actor: str, issued_on: date | None = None, replaces: str | None = None) -> int:
     """Sign and number the plan, archive its .docx, then distribute it."""
-    document_id = sign_and_number(plan_id, actor)
+    document_id = sign_and_number(plan_id, actor, issued_on, replaces)
     write_documents(plan_id)
     distribute_plan_flow(plan_id)
     return document_id

@@ -61,12 +61,11 @@ def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime,
 def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, now: datetime, render: Renderer,
                    on_progress: Progress = _no_progress):
     """Number and store the công văn, then one copy per executing unit with its own form annexed."""
-    plan_doc = uow.documents.get(plan.document_id)
-    facts = dict(plan_reference=plan_doc.reference, plan_issued_on=plan_doc.issued_on, period=period, plan_id=plan.id)
+    facts = request_facts(uow, plan, period)
     letter = issue_document(uow=uow, plan_id=plan.id, kind="report_request", content=content, actor=actor, now=now,
                             render=render, build=partial(request_letter, **facts), doc_type=numbering.LETTER,
-                            subject=request_subject(plan_doc.reference, period),
-                            signer=content.signer.user if content.signer else actor)
+                            subject=request_subject(facts["plan_reference"], period),
+                            signer=content.signer.user if content.signer else actor, facts={"period": period.key})
     issuer = uow.bodies.get(content.issuer)
     names = {b.id: b.name for b in uow.bodies.all()}
     official = request_letter(content=content, issuer=issuer, names=names, number=letter.number,
@@ -75,7 +74,8 @@ def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, 
     units = content.executing_units()
     for unit in units:
         doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
-                        issued_on=letter.issued_on, period=period, plan_id=plan.id, plan_reference=plan_doc.reference)
+                        issued_on=letter.issued_on, period=period, plan_id=plan.id,
+                        plan_reference=facts["plan_reference"])
         data = render(doc)
         copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
                                               file_name=doc.file_stem + ".docx", sha256=sha256(data), content=data,
@@ -162,6 +162,24 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
     reports = uow.reports.latest(period.id)
     if not reports:
         raise DomainError("no_reports", plan=plan.id, period=period.label)
+    action = "close" if final else "review"
+    title, build = review_builder(uow, plan, content, period, reports, action)
+    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
+    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
+                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
+                         signer=content.signer.user if content.signer else actor,
+                         facts={"period": period.key, "reports": sorted(r.id for r in reports.values())})
+    if final:
+        period.status = "closed"
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
+           data={**document_facts(doc), **run_mark(run)})
+    uow.commit()
+    return doc.id
+
+
+def review_builder(uow, plan, content: PlanContent, period, reports: dict[str, Any], action: str):
+    """The review's title and the function laying it out (see `review_document`), from the reports
+    rolled up (each unit's latest, by unit): the same reports give the same document."""
     units = content.executing_units()
     rollups = []
     for target in content.targets:
@@ -170,23 +188,19 @@ def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Rendere
         values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
         rollups.append(roll_up(target, values, expected=len(expected)))
     plan_doc = uow.documents.get(plan.document_id)
-    action = "close" if final else "review"
     title = review_title(action, period.label, plan_doc.reference, plan_doc.issued_on, content.title)
-    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
     build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],
                     missing=[u for u in units if u not in reports],
                     notes={u: r.note for u, r in reports.items() if r.note},
                     unit_figures={u: dict(reports[u].figures) if u in reports else {} for u in units},
                     period_label=period.label)
-    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
-                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
-                         signer=content.signer.user if content.signer else actor)
-    if final:
-        period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(doc), **run_mark(run)})
-    uow.commit()
-    return doc.id
+    return title, build
+
+
+def request_facts(uow, plan, period) -> dict[str, Any]:
+    """What the request for reports cites: the plan's number and date, the period, the plan's id."""
+    plan_doc = uow.documents.get(plan.document_id)
+    return dict(plan_reference=plan_doc.reference, plan_issued_on=plan_doc.issued_on, period=period, plan_id=plan.id)
 
 
 # --- the scheduled follow-up: opening periods, reminders before the deadline, overdue lists after it ---
