@@ -116,6 +116,97 @@ MESSAGES: dict[str, str] = {
     ),
     "figure_not_number": "Số liệu «{value}» của chỉ tiêu «{target}» không phải là số (ví dụ đúng: 55 hoặc 0,5).",
     "no_reports": "Kỳ «{period}» của kế hoạch #{plan} chưa có báo cáo nào để tổng hợp.",
+    # a unit's report read back from its filled form (biểu mẫu) or a structured file
+    "form_table_name": "Bảng {number}",
+    "form_row": "{table}, dòng {row}",
+    "form_cell": "{table}, dòng {row}{what}, cột «{column}»",
+    "file_figure": "Chỉ tiêu «{target}» (mục figures)",
+    "file_tasks": "Mục tasks của tệp",
+    "form_figure_not_number": (
+        "{where}: «{value}» không phải là số. Hãy ghi một số{unit}, ví dụ 55 hoặc 0,5 (dấu phẩy thập phân, "
+        "dấu chấm ngăn cách hàng nghìn như 1.200); lời giải thích ghi ở cột «Ghi chú»."
+    ),
+    "figure_percent_range": (
+        "{where}: {value}% không hợp lý, vì tỷ lệ phần trăm phải từ 0 đến 100. Hãy ghi lại tỷ lệ, ví dụ 55 hoặc 55,5."
+    ),
+    "figure_negative_count": (
+        "{where}: số {unit} không thể âm ({value}). Hãy ghi số {unit} đạt được trong kỳ (0 nếu chưa có)."
+    ),
+    "figure_fractional_count": (
+        "{where}: số {unit} phải là số nguyên, không thể là {value}. Hãy ghi số {unit} đạt được, ví dụ 1 hoặc 2."
+    ),
+    "form_figure_without_code": (
+        "{where}: có số liệu «{value}» nhưng dòng này không có mã chỉ tiêu, nên không biết số liệu thuộc chỉ tiêu "
+        "nào. Hãy ghi mã chỉ tiêu vào cột «Mã chỉ tiêu», hoặc chuyển nội dung sang cột «Ghi chú» nếu không thuộc "
+        "chỉ tiêu nào."
+    ),
+    "form_target_not_for_unit": (
+        "{where}: chỉ tiêu «{mark}» không được giao cho đơn vị «{unit}», nên đơn vị không báo cáo chỉ tiêu này "
+        "(chỉ tiêu của đơn vị: {codes}). Hãy xóa dòng đó hoặc sửa lại mã cho đúng."
+    ),
+    "form_task_not_for_unit": (
+        "{where}: nhiệm vụ «{mark}» không được giao cho đơn vị «{unit}», nên đơn vị không báo cáo nhiệm vụ này "
+        "(nhiệm vụ của đơn vị: {codes}). Hãy xóa dòng đó hoặc sửa lại mã cho đúng."
+    ),
+    "form_code_twice": (
+        "Mã «{mark}» được ghi ở hai dòng ({first} và {second}). Mỗi mã chỉ ghi một dòng: hãy gộp kết quả vào "
+        "một dòng rồi gửi lại."
+    ),
+    "form_empty": "Báo cáo chưa có kết quả nào: các cột kết quả còn trống. Hãy điền số liệu, kết quả rồi gửi lại.",
+    "report_file_format": (
+        "Báo cáo nhận tệp biểu mẫu Word (.docx) đã điền hoặc tệp .yaml, .json; tệp {file} có đuôi «{suffix}». "
+        "Hãy lưu biểu mẫu dưới dạng .docx (Word: Lưu thành, chọn «Word Document») rồi gửi lại."
+    ),
+    "report_file_unreadable": (
+        "Không mở được tệp {file} ({problem}). Hãy mở tệp bằng Word, lưu lại dưới dạng .docx rồi gửi lại."
+    ),
+    "not_a_report_form": (
+        "Tệp {file} không có bảng biểu mẫu báo cáo (bảng có cột «Mã chỉ tiêu» hoặc «Mã nhiệm vụ»). Hãy điền "
+        "kết quả vào đúng tệp biểu mẫu nhận kèm công văn đề nghị báo cáo rồi gửi tệp đó."
+    ),
+    "form_unidentified": (
+        "Biểu mẫu không còn dòng ghi mã đơn vị («… mã đơn vị: …, mã kỳ: …» dưới tên biểu mẫu), nên không biết là "
+        "báo cáo của đơn vị nào. Hãy dùng đúng tệp biểu mẫu đã nhận, hoặc ghi rõ đơn vị bằng --unit MÃ_ĐƠN_VỊ."
+    ),
+    "wrong_form_plan": (
+        "Biểu mẫu này thuộc {form_plan}, không phải kế hoạch #{plan} ({reference}). Hãy gửi biểu mẫu nhận kèm "
+        "đề nghị báo cáo của kế hoạch #{plan}, hoặc gửi tệp này vào đúng kế hoạch của nó."
+    ),
+    "wrong_form_unit": (
+        "Biểu mẫu này lập cho đơn vị «{form_unit}», không phải «{unit}». Hãy điền biểu mẫu gửi cho «{unit}», "
+        "hoặc bỏ --unit nếu đây đúng là báo cáo của «{form_unit}»."
+    ),
+    "wrong_form_period": (
+        "Biểu mẫu này là của kỳ «{form_period}», không phải kỳ «{period}». Hãy điền biểu mẫu nhận kèm đề nghị "
+        "báo cáo kỳ «{period}», hoặc bỏ --period nếu đây đúng là báo cáo kỳ «{form_period}»."
+    ),
+    "report_needs_unit": (
+        "Chưa biết đây là báo cáo của đơn vị nào: hãy ghi --unit MÃ_ĐƠN_VỊ (hoặc trường «unit» trong tệp)."
+    ),
+    "unknown_period": (
+        "Kế hoạch #{plan} không có kỳ báo cáo «{period}» (các kỳ đã mở: {periods}). Hãy kiểm tra lại mã kỳ."
+    ),
+    "period_closed": (
+        "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã khóa sổ (đã tổng kết), nên không nhận thêm báo cáo hay "
+        "bản sửa. Nếu cần điều chỉnh số liệu, hãy liên hệ cơ quan tổng hợp báo cáo."
+    ),
+    "report_duplicate": (
+        "Báo cáo này của «{unit}» kỳ «{period}» đã được ghi nhận (phiên bản {version}, lúc {when}); nội dung giống "
+        "hệt nên không ghi thêm. Nếu cần sửa, hãy sửa trong biểu mẫu rồi gửi lại: bản sửa thành phiên bản mới."
+    ),
+    "report_recorded": "Đã nhận báo cáo của {unit} kỳ «{period}» (phiên bản {version}).",
+    "report_recorded_figure": "  - {target} ({text}): {value}",
+    "report_recorded_tasks": "  - Kết quả thực hiện {count} nhiệm vụ.",
+    "report_none": "Kế hoạch #{plan} chưa có báo cáo nào{period}.",
+    "report_not_sent": "Đơn vị «{unit}» chưa gửi báo cáo kỳ «{period}».",
+    "report_no_version": (
+        "Báo cáo kỳ «{period}» của «{unit}» không có phiên bản {version} (các phiên bản: {versions})."
+    ),
+    "report_heading": "Báo cáo {period} của {unit_name} ({unit}) — phiên bản {version}/{versions}{latest}",
+    "report_latest": " (mới nhất, được tính khi tổng hợp)",
+    "report_sent_by": "Gửi lúc {when}, người gửi: {by}{file}",
+    "report_sent_file": ", tệp: {file} (SHA-256 {sha256})",
+    "report_other": "Nội dung đơn vị bổ sung:",
     "plans_failed": (
         "{count} kế hoạch chưa xử lý xong ({failures}). Các kế hoạch khác đã xong; chạy lại sẽ chỉ làm "
         "phần còn thiếu, không gửi lại thư đã gửi."

@@ -385,20 +385,86 @@ def _day(iso: str | None) -> str:
 
 
 @report_app.command("submit")
-def report_submit(plan: int, unit: str = typer.Option(..., help="Mã đơn vị báo cáo."), actor: str = AS,
-                  file: Path = typer.Option(..., help="Tệp YAML: figures: {mã chỉ tiêu: số liệu}, note: ..."),
-                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở).")) -> None:
-    """Gửi báo cáo của một đơn vị."""
-    from domain.adapters.yaml_source import load_yaml
+def report_submit(plan: int, actor: str = AS,
+                  file: Path = typer.Option(..., help="Biểu mẫu đã điền (.docx), hoặc tệp YAML/JSON: "
+                                                      "figures: {mã chỉ tiêu: số liệu}, note: ..."),
+                  unit: Optional[str] = typer.Option(None, help="Mã đơn vị báo cáo (mặc định: đơn vị ghi trên "
+                                                                "biểu mẫu; nếu ghi, phải khớp biểu mẫu)."),
+                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ ghi trên biểu mẫu, "
+                                                                  "hoặc kỳ đang mở).")) -> None:
+    """Gửi báo cáo của một đơn vị: biểu mẫu Word đã điền hoặc tệp số liệu; bản sửa thành phiên bản mới."""
+    from domain.model.reporting import format_figure
+
+    done = run(lambda: _lifecycle().receive_report_file_flow(plan, str(file), actor, unit, period))
+    console.print(message("report_recorded", unit=done["unit"], period=done["period"], version=done["version"]))
+    for f in done["figures"]:
+        unit_text = "%" if f["unit"] == "%" else f" {f['unit']}" if f["unit"] else ""
+        console.print(message("report_recorded_figure", target=f["target"], text=f["text"],
+                              value=format_figure(f["value"]) + unit_text))
+    if done["tasks"]:
+        console.print(message("report_recorded_tasks", count=done["tasks"]))
+
+
+@report_app.command("list")
+def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4.")) -> None:
+    """Các báo cáo đã nhận: từng đơn vị, từng phiên bản (phiên bản mới nhất được tính khi tổng hợp)."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
 
     def go():
-        data = load_yaml(file)
-        if not isinstance(data, dict):
-            raise DomainError("yaml_not_mapping", file=str(file))
-        return _lifecycle().receive_report_flow(plan, unit, dict(data.get("figures") or {}), actor, period,
-                                                data.get("note"))
+        with runtime.uow() as uow:
+            return reports.list_reports(uow=uow, plan_id=plan, period_key=period)
 
-    console.print(f"Đã nhận báo cáo của {unit} (phiên bản {run(go)}).")
+    rows = run(go)
+    if not rows:
+        console.print(message("report_none", plan=plan, period=f" kỳ «{period}»" if period else ""))
+        return
+    table = Table("Kỳ", "Đơn vị", "Phiên bản", "Lúc", "Người gửi", "Số liệu", "Tệp")
+    for r in rows:
+        figures = "; ".join(f"{k}: {format_figure(v)}" for k, v in r["figures"].items())
+        table.add_row(r["period"], f"{r['unit_name']} ({r['unit']})",
+                      f"{r['version']}" + (" (mới nhất)" if r["latest"] else ""),
+                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}", r["submitted_by"], figures, r["file"] or "")
+    console.print(table)
+
+
+@report_app.command("show")
+def report_show(plan: int, unit: str = typer.Option(..., help="Mã đơn vị."),
+                period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở)."),
+                version: Optional[int] = typer.Option(None, help="Phiên bản (mặc định: mới nhất).")) -> None:
+    """Một báo cáo của đơn vị như đã ghi nhận: số liệu, ghi chú từng chỉ tiêu, kết quả từng nhiệm vụ."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
+
+    def go():
+        with runtime.uow() as uow:
+            return reports.show_report(uow=uow, plan_id=plan, unit=unit, now=runtime.now(), period_key=period,
+                                       version=version)
+
+    r = run(go)
+    source = r["source"]
+    console.print(message("report_heading", period=r["period_label"], unit_name=r["unit_name"], unit=r["unit"],
+                          version=r["version"], versions=r["versions"],
+                          latest=message("report_latest") if r["latest"] else ""))
+    console.print(message("report_sent_by", when=f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%H:%M %d/%m/%Y}",
+                          by=r["submitted_by"],
+                          file=message("report_sent_file", **source) if source.get("file") else ""))
+    if r["targets"]:
+        table = Table("Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
+        for t in r["targets"]:
+            unit_text = "%" if t["unit"] == "%" else f" {t['unit']}" if t["unit"] else ""
+            table.add_row(t["target"], t["text"], format_figure(t["plan"]) + unit_text if t["plan"] is not None else "",
+                          format_figure(t["value"]) + unit_text if t["value"] is not None else "", t["note"])
+        console.print(table)
+    if r["tasks"]:
+        table = Table("Mã nhiệm vụ", "Nhiệm vụ", "Kết quả thực hiện", "Khó khăn, kiến nghị")
+        for t in r["tasks"]:
+            table.add_row(t["task"], t["text"], t["result"], t["issues"])
+        console.print(table)
+    if r["other"] or r["note"]:
+        console.print(message("report_other"))
+        for line in ([r["note"]] if r["note"] else []) + r["other"]:
+            console.print(f"  - {line}")
 
 
 @report_app.command("remind")

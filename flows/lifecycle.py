@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Callable
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from domain.adapters.yaml_source import load_yaml
 from domain.messages import DomainError
 from domain.model.mail import TransientMailError
 from domain.model.calendar import local_date
-from domain.services import delivery, org, plans, reporting
+from domain.services import delivery, org, plans, reporting, reports
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
@@ -117,6 +118,23 @@ def record_report(plan_id: int, unit: str, figures: dict, actor: str, period_key
     with runtime.uow() as uow:
         return reporting.submit_report(uow=uow, plan_id=plan_id, unit=unit, figures=figures, actor=actor,
                                        now=runtime.now(), period_key=period_key, note=note)[1]
+
+
+@task
+def read_report_file(path: str) -> tuple:
+    """Read the file a unit reports with: its filled .docx form, or a YAML/JSON file of figures."""
+    from domain.adapters.report_files import read_report_file as read
+
+    return read(Path(path))
+
+
+@task
+def record_report_file(plan_id: int, report, source: dict, actor: str, unit: str | None,
+                       period_key: str | None) -> dict:
+    """Check what a unit sent and record it as the next version of its report."""
+    with runtime.uow() as uow:
+        return reports.submit_report_file(uow=uow, plan_id=plan_id, report=report, source=source, actor=actor,
+                                          now=runtime.now(), unit=unit, period_key=period_key)
 
 
 @task
@@ -296,6 +314,14 @@ def receive_report_flow(plan_id: int, unit: str, figures: dict, actor: str, peri
                         note: str | None = None) -> int:
     """Record a unit's report against the plan's targets."""
     return record_report(plan_id, unit, figures, actor, period_key, note)
+
+
+@flow(name="receive-report-file")
+def receive_report_file_flow(plan_id: int, path: str, actor: str, unit: str | None = None,
+                             period_key: str | None = None) -> dict:
+    """Read a unit's filled form (or structured file) and record it as its report's next version."""
+    report, source = read_report_file(path)
+    return record_report_file(plan_id, report, source, actor, unit, period_key)
 
 
 @flow(name="send-reminders")

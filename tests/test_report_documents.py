@@ -72,7 +72,7 @@ def copy_for(unit: str, content: PlanContent | None = None):
     content = content or state_content()
     issuer = BODIES[content.issuer]
     return unit_copy(letter(content), content=content, unit=unit, names=NAMES, issuer_name=issuer.name,
-                     issued_on=ISSUED, period=Q4)
+                     issued_on=ISSUED, period=Q4, plan_id=7, plan_reference="01/KH-UBND")
 
 
 def body_text(doc) -> str:
@@ -162,7 +162,7 @@ def test_the_letter_says_the_form_is_annexed_and_how_to_return_it():
     assert "biểu mẫu" in text and "kèm theo Công văn này" in text
     items = [b.text for b in doc.blocks if b.kind == "item"]
     assert any("trả lời thư điện tử" in i and "tệp biểu mẫu đã điền" in i for i in items)
-    assert any("kehoach report submit 7 --unit <mã đơn vị> --period 2026-Q4 --file <tệp>" in i for i in items)
+    assert any("kehoach report submit 7 --file <tệp biểu mẫu đã điền>" in i for i in items)
     assert text.endswith("./.")
 
 
@@ -250,12 +250,12 @@ def test_the_form_names_the_unit_and_the_period_and_refers_to_the_letter():
     assert targets.title == "Kết quả thực hiện chỉ tiêu Quý IV/2026 của Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình"
     assert tasks.title.startswith("Kết quả thực hiện nhiệm vụ Quý IV/2026 của Ủy ban Mặt trận")
     assert targets.note == ("(Kèm theo Công văn số 02/UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình; "
-                            "mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)")
+                            "mã kế hoạch: 7 (Kế hoạch số 01/KH-UBND), mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)")
 
 
 def test_a_units_copy_is_the_same_letter_with_its_form_and_its_own_file_name():
     base, mine = letter(), copy_for("HLHPN-HB")
-    assert replace(mine, annexes=(), file_stem=base.file_stem) == base
+    assert replace(mine, annexes=(), file_stem=base.file_stem, properties=()) == base
     assert mine.file_stem == base.file_stem + " - HLHPN-HB"
     assert copy_for("DTN-HB").file_stem != mine.file_stem
 

@@ -325,6 +325,11 @@ class Reports(_Repo):
             select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
         return {r.unit_id: r for r in rows}
 
+    def for_period(self, period_id: int) -> list[orm.ReportRow]:
+        """Every version of every unit's report for the period, by unit then version."""
+        return list(self.session.exec(select(orm.ReportRow).where(orm.ReportRow.period_id == period_id)
+                                      .order_by(orm.ReportRow.unit_id, orm.ReportRow.version)))
+
     def count(self, plan_id: int) -> int:
         q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
         return self.session.exec(q).one()
@@ -381,6 +386,14 @@ class Outbox(_Repo):
         if status is not None:
             q = q.where(orm.OutboxRow.status == status)
         return list(self.session.exec(q))
+
+    def request_document(self, *, plan_id: int, recipient_id: str, period_key: str) -> int | None:
+        """The document a unit's request for reports of a period was sent with (its copy carries the unit's form)."""
+        q = (select(orm.OutboxRow.document_id).where(
+            orm.OutboxRow.plan_id == plan_id, orm.OutboxRow.recipient_id == recipient_id,
+            orm.OutboxRow.kind == "report_request", orm.OutboxRow.period_key == period_key)
+            .order_by(orm.OutboxRow.id))
+        return self.session.exec(q).first()
 
     def latest(self, *, document_id: int, recipient_id: str, kind: str) -> orm.OutboxRow | None:
         """The last row queued of a kind for a document and a recipient."""

@@ -147,6 +147,10 @@ class ReportRow(SQLModel, table=True):
     note: Optional[str] = None
     submitted_by: str
     submitted_at: datetime
+    # What the unit wrote beside its figures ({"targets": {id: note}, "tasks": {ref: {result, issues}},
+    # "other": [...]}) and the file it came from ({"file": name, "sha256": ...}); migration 0008.
+    texts: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    source: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class OutboxRow(SQLModel, table=True):
@@ -213,3 +217,6 @@ Index("ix_receipt_document_recipient", ReceiptRow.__table__.c.document_id,
       ReceiptRow.__table__.c.recipient_id)
 Index("ix_outbox_document_recipient_kind", OutboxRow.__table__.c.document_id,
       OutboxRow.__table__.c.recipient_id, OutboxRow.__table__.c.kind)
+# a unit's request for reports of a period, found again for its reminders (migration 0008)
+Index("ix_outbox_plan_recipient_kind_period", OutboxRow.__table__.c.plan_id, OutboxRow.__table__.c.recipient_id,
+      OutboxRow.__table__.c.kind, OutboxRow.__table__.c.period_key)

@@ -138,8 +138,18 @@ def _report_request(uow, row, plan, content: PlanContent, zone=None) -> Parts:
 
 
 def _reminder(uow, row, plan, content: PlanContent, zone=None) -> Parts:
-    """The period the unit has not reported on, with its tasks and targets."""
-    return period_context(uow, plan, content, row.recipient_id, row.period_key), ()
+    """The period the unit has not reported on, with its tasks and targets, and its own copy of the
+    request for reports again (the form to fill in, as first sent), when it was sent one."""
+    context = period_context(uow, plan, content, row.recipient_id, row.period_key)
+    document_id = uow.outbox.request_document(plan_id=plan.id, recipient_id=row.recipient_id,
+                                              period_key=row.period_key.split("@")[0])
+    copy = uow.document_copies.get(document_id, row.recipient_id) if document_id is not None else None
+    if copy is None:
+        return context, ()
+    sent = uow.documents.get(document_id)
+    context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
+                   letter_file=copy.file_name)
+    return context, (Attachment(copy.file_name, copy.content),)
 
 
 # kind -> what a message of that kind adds to base_context, given (uow, row, plan, content, the time
@@ -188,7 +198,7 @@ def period_context(uow, plan, content: PlanContent, unit: str, period_key: str) 
         "targets": [{"id": t.id, "text": t.text, "unit": t.unit,
                      "value": None if t.value is None else format_figure(t.value)} for t in content.targets_for(unit)],
         "tasks": [{"ref": t.ref, "text": t.text, "timeframe": t.timeframe} for t in content.tasks_for(unit)],
-        "command_hint": f"kehoach report submit {plan.id} --unit {unit} --period {period_key} --file <tệp>",
+        "command_hint": f"kehoach report submit {plan.id} --unit {unit} --period {period.key} --file <tệp>",
     }
 
 

@@ -266,7 +266,8 @@ def official_copy(uow, copy) -> OfficialDocument:
     names = {b.id: b.name for b in uow.bodies.all()}
     return unit_copy(official_document(uow, letter), content=content, unit=copy.recipient_id, names=names,
                      issuer_name=issuer.name, issued_on=letter.issued_on,
-                     period=_period(uow, letter, letter.facts or {}))
+                     period=_period(uow, letter, letter.facts or {}), plan_id=plan.id,
+                     plan_reference=uow.documents.get(plan.document_id).reference)
 
 
 # --- is this file one we issued? --------------------------------------------------------------------
