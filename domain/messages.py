@@ -88,6 +88,17 @@ MESSAGES: dict[str, str] = {
         "Chỉ tiêu «{target}» không thuộc nhiệm vụ giao cho đơn vị «{unit}». "
         "Các chỉ tiêu của đơn vị: {targets}."
     ),
+    "baseline_required": (
+        "Chỉ tiêu «{target}»{where} là chỉ tiêu giảm (direction: reduce_by) nên phải có mức đầu kỳ để tính mức "
+        "đã giảm: thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm trước, baseline: 2,1)."
+    ),
+    "baseline_not_reduce": (
+        "Chỉ tiêu «{target}»{where} có mức đầu kỳ («baseline») nhưng không phải chỉ tiêu giảm (direction: "
+        "{direction}). Mức đầu kỳ chỉ dùng cho chỉ tiêu giảm: bỏ «baseline» hoặc đặt direction: reduce_by."
+    ),
+    "baseline_not_number": (
+        "Mức đầu kỳ «{value}» của chỉ tiêu «{target}»{where} không phải là số (ví dụ đúng: 2,1 hoặc 150)."
+    ),
     "figure_not_number": "Số liệu «{value}» của chỉ tiêu «{target}» không phải là số (ví dụ đúng: 55 hoặc 0,5).",
     "no_reports": "Kỳ «{period}» của kế hoạch #{plan} chưa có báo cáo nào để tổng hợp.",
     "plans_failed": (

@@ -12,8 +12,12 @@ KINDS = {"review": "Sơ kết", "close": "Tổng kết"}
 
 
 def verdict(r: Rollup) -> str:
-    if r.met is None:
+    """ "Đạt", "Chưa đạt", "Chưa có số liệu" (no figure yet, or a reduction without its baseline), or
+    "Không có mức kế hoạch" (a target without a figure: nothing to judge against)."""
+    if r.result is None:
         return "Chưa có số liệu"
+    if r.met is None:
+        return "Không có mức kế hoạch"
     return "Đạt" if r.met else "Chưa đạt"
 
 
@@ -29,6 +33,33 @@ def with_unit(value: float | None, unit: str | None) -> str:
 def review_title(kind: str, period_label: str, plan_reference: str, plan_issued: date, plan_title: str) -> str:
     return (f"{KINDS[kind]} {period_label} thực hiện Kế hoạch số {plan_reference} ngày "
             f"{plan_issued:%d/%m/%Y} về {plan_title[0].lower() + plan_title[1:]}")
+
+
+def planned(target: Target) -> str:
+    """The plan column: "55%", "không quá 3 vụ", "giảm 0,5% (đầu kỳ 2,1%)"; "—" without a figure."""
+    if target.value is None:
+        return "—"
+    figure = with_unit(target.value, target.unit)
+    if target.direction == "at_most":
+        return f"không quá {figure}"
+    if target.direction == "reduce_by":
+        start = "" if target.baseline is None else f" (đầu kỳ {with_unit(target.baseline, target.unit)})"
+        return f"giảm {figure}{start}"
+    return figure
+
+
+def outcome(r: Rollup) -> str:
+    """The result column: "56%", "50% đơn vị đạt", "giảm 0,6% (còn 1,5%)", "tăng 0,2% (lên 2,3%)"; "—"."""
+    if r.result is None:
+        return "—"
+    t = r.target
+    if t.rollup == "share_met":
+        return f"{format_figure(r.result)}% đơn vị đạt"
+    if t.direction == "reduce_by":
+        if r.result < 0:
+            return f"tăng {with_unit(-r.result, t.unit)} (lên {with_unit(r.level, t.unit)})"
+        return f"giảm {with_unit(r.result, t.unit)} (còn {with_unit(r.level, t.unit)})"
+    return with_unit(r.result, t.unit)
 
 
 def share_of_plan(r: Rollup) -> float | None:
@@ -69,12 +100,26 @@ def rollup_chart(rollups: list[Rollup]) -> Block | None:
                "tự chỉ tiêu trong bảng trên."]
     if any(r.target.rollup == "share_met" for _, r in drawn):
         caption.append("Chỉ tiêu giao cho từng đơn vị tính bằng tỷ lệ đơn vị đạt.")
-    if any(r.target.direction == "at_most" for _, r in drawn):
+    if any(r.target.direction == "at_most" and r.target.rollup != "share_met" for _, r in drawn):
         caption.append("Với chỉ tiêu «không vượt quá», kết quả từ 100% trở xuống là đạt.")
-    left_out = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r)]
-    if left_out:
-        caption.append(f"Chỉ tiêu {', '.join(left_out)} không có mức kế hoạch bằng số nên không thể hiện.")
-    no_result = [f"({i})" for i, r in drawn if r.result is None]
+    if any(r.target.direction == "reduce_by" and r.target.rollup != "share_met" for _, r in drawn):
+        caption.append("Với chỉ tiêu giảm, kết quả là mức đã giảm so với đầu kỳ (mức đầu kỳ trừ số liệu kỳ này) "
+                       "so với mức giảm kế hoạch; từ 100% trở lên là đạt.")
+    if any(r.result is not None and r.result < 0 for _, r in drawn):
+        rising = [f"({i})" for i, r in drawn if r.result is not None and r.result < 0]
+        caption.append(f"Chỉ tiêu {', '.join(rising)} có kết quả âm: số liệu tăng so với đầu kỳ thay vì giảm.")
+    no_figure = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r) and r.target.value is None]
+    if no_figure:
+        caption.append(f"Chỉ tiêu {', '.join(no_figure)} không có mức kế hoạch bằng số nên không thể hiện.")
+    zero = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r) and r.target.value is not None]
+    if zero:
+        caption.append(f"Chỉ tiêu {', '.join(zero)} có mức kế hoạch bằng 0 nên không tính được phần trăm, "
+                       f"không thể hiện.")
+    no_baseline = [f"({i})" for i, r in drawn if r.result is None and r.reported
+                   and r.target.direction == "reduce_by" and r.target.baseline is None]
+    if no_baseline:
+        caption.append(f"Chỉ tiêu {', '.join(no_baseline)} chưa có mức đầu kỳ nên chưa tính được mức đã giảm.")
+    no_result = [f"({i})" for i, r in drawn if r.result is None and f"({i})" not in no_baseline]
     if no_result:
         caption.append(f"Chỉ tiêu {', '.join(no_result)} chưa có số liệu.")
     return Block("chart", " ".join(caption), chart=chart)
@@ -113,11 +158,8 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     {target id: latest figure}, in the order the rows should appear)."""
     rows = [("STT", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")]
     for i, r in enumerate(rollups, 1):
-        result = "—" if r.result is None else (
-            f"{format_figure(r.result)}% đơn vị đạt" if r.target.rollup == "share_met"
-            else with_unit(r.result, r.target.unit))
-        rows.append((str(i), r.target.text, with_unit(r.target.value, r.target.unit), result,
-                     f"{r.reported}/{r.expected}", verdict(r)))
+        rows.append((str(i), r.target.text, planned(r.target), outcome(r), f"{r.reported}/{r.expected}",
+                     verdict(r)))
     met = sum(1 for r in rollups if r.met)
     blocks = [
         Block("heading1", "I. KẾT QUẢ THỰC HIỆN"),
