@@ -148,11 +148,43 @@ def _annex_note(number_line: str, number: int | None, issued_on: date | None, is
             f"(1), (2)… là số thứ tự chỉ tiêu tại Mục I; ô trống: đơn vị không được giao hoặc chưa báo cáo chỉ tiêu)")
 
 
+def _dmy(iso: str | None) -> str:
+    return "" if not iso else f"{date.fromisoformat(iso):%d/%m/%Y}"
+
+
+def lower_section(lower: list[dict] | tuple, number: str) -> list[Block]:
+    """The part of a higher body's review on the plans that implement its plan: per plan, its body, its
+    reference, the review it is read from (issued, else a draft) and the targets met, not met, without
+    figures; then the targets each has not met, by name."""
+    rows = [("STT", "Cơ quan", "Kế hoạch", "Báo cáo", "Chỉ tiêu đạt", "Chưa đạt", "Chưa có số liệu")]
+    for i, p in enumerate(lower, 1):
+        plan = f"Số {p['plan_reference']} ngày {_dmy(p['plan_issued_on'])}" if p["plan_reference"] else "chưa ban hành"
+        if p["review_id"] is None:
+            report, figures = "chưa có báo cáo", ("—", "—", "—")
+        else:
+            report = (f"Số {p['review_reference']} ngày {_dmy(p['review_issued_on'])}" if p["review_reference"]
+                      else "dự thảo, chưa ban hành") + f" ({p['period_label']})"
+            figures = (f"{p['met']}/{p['targets']}", str(p["not_met"]), str(p["no_result"]))
+        rows.append((str(i), p["issuer"], plan, report, *figures))
+    blocks = [
+        Block("heading1", f"{number}. KẾT QUẢ THỰC HIỆN CỦA CÁC KẾ HOẠCH CẤP DƯỚI"),
+        Block("paragraph", f"Có {len(lower)} kế hoạch của cấp dưới thực hiện Kế hoạch này; tổng hợp từ báo cáo sơ "
+                           f"kết, tổng kết mới nhất của từng kế hoạch (báo cáo đã ban hành, nếu chưa có thì bản dự "
+                           f"thảo), cụ thể như sau:"),
+        Block("table", rows=tuple(rows)),
+    ]
+    for p in lower:
+        if p["not_met_targets"]:
+            blocks.append(Block("item", f"{p['issuer']} — các chỉ tiêu chưa đạt: "
+                                        + "; ".join(t.rstrip(".") for t in p["not_met_targets"]) + "."))
+    return blocks
+
+
 def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
                     number: int | None, issued_on: date | None, title: str, rollups: list[Rollup],
                     reported: list[str], missing: list[str], notes: dict[str, str],
                     unit_figures: dict[str, dict[str, float]] | None = None,
-                    period_label: str = "") -> OfficialDocument:
+                    period_label: str = "", lower: tuple | list = ()) -> OfficialDocument:
     """The BÁO CÁO with a table of each target's plan figure, result and verdict, a chart of the
     results as a share of the plan and, annexed, each unit's figures (`unit_figures`: unit ->
     {target id: latest figure}, in the order the rows should appear)."""
@@ -170,13 +202,16 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     chart = rollup_chart(rollups)
     if chart is not None:
         blocks.append(chart)
-    blocks.append(Block("heading1", "II. ĐÁNH GIÁ CHUNG"))
+    roman = iter(("II", "III", "IV", "V"))
+    if lower:
+        blocks += lower_section(lower, next(roman))
+    blocks.append(Block("heading1", f"{next(roman)}. ĐÁNH GIÁ CHUNG"))
     blocks += [Block("item", f"{names.get(u, u)}: {notes[u]}") for u in reported if notes.get(u)]
     if missing:
         blocks.append(Block("paragraph", "Các đơn vị chưa gửi báo cáo: "
                                          + "; ".join(names.get(u, u) for u in missing) + "."))
     blocks += [
-        Block("heading1", "III. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"),
+        Block("heading1", f"{next(roman)}. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"),
         Block("paragraph", "Các cơ quan, đơn vị tiếp tục thực hiện các nhiệm vụ được giao; tập trung vào các chỉ "
                            "tiêu chưa đạt, báo cáo kết quả đúng thời hạn."),
     ]
@@ -198,3 +233,41 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
         signer_name=signer.name if signer else "",
         file_stem=file_stem("BÁO CÁO", number, issuer, issued_on, title),
     )
+
+
+# --- the roll-up as drafted ("snapshot"): what the approvers see is what the signer issues ------------
+
+def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollups: list[Rollup],
+             reported: list[str], missing: list[str], notes: dict[str, str],
+             unit_figures: dict[str, dict[str, float]], lower: list[dict] | None = None) -> dict:
+    """The drafted review as plain data (stored with the review; JSON)."""
+    return {
+        "title": title, "kind": kind, "period": period_key, "period_label": period_label,
+        "rollups": [{"target": r.target.id, "result": r.result, "level": r.level, "reported": r.reported,
+                     "expected": r.expected, "met": r.met} for r in rollups],
+        "reported": list(reported), "missing": list(missing), "notes": dict(notes),
+        "unit_figures": {u: dict(f) for u, f in unit_figures.items()},
+        "lower": list(lower or ()),
+    }
+
+
+def rollups_of(content: PlanContent, snap: dict) -> list[Rollup]:
+    """The snapshot's roll-ups, each with its target as the plan states it."""
+    return [Rollup(content.target(r["target"]), r["result"], r["reported"], r["expected"], r["met"],
+                   level=r.get("level")) for r in snap["rollups"]]
+
+
+def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[str, str], number: int | None,
+                issued_on: date | None) -> OfficialDocument:
+    """The BÁO CÁO a snapshot stands for, numbered and dated (or not yet: a draft)."""
+    return review_document(content=content, issuer=issuer, names=names, number=number, issued_on=issued_on,
+                           title=snap["title"], rollups=rollups_of(content, snap), reported=snap["reported"],
+                           missing=snap["missing"], notes=snap["notes"], unit_figures=snap["unit_figures"],
+                           period_label=snap["period_label"], lower=snap.get("lower", ()))
+
+
+def met_count(snap: dict) -> tuple[int, int, int]:
+    """(targets met, not met, without a result) of a snapshot."""
+    rollups = snap["rollups"]
+    return (sum(1 for r in rollups if r["met"] is True), sum(1 for r in rollups if r["met"] is False),
+            sum(1 for r in rollups if r["result"] is None))

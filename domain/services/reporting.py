@@ -1,4 +1,4 @@
-"""Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
+"""Reporting periods, the units' reports and reminders (the sơ kết / tổng kết report: reviews.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,10 +11,8 @@ from domain.model.audit import sha256
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent, parse_number
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
-from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, period_due_next,
-                                    period_last_due, roll_up)
+from domain.model.reporting import OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, period_due_next
 from domain.model.workflow import SYSTEM, State
-from domain.model.review import review_document, review_title
 from domain.services.delivery import queue
 from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
 from domain.services.workflow import apply, get_plan, record
@@ -168,51 +166,6 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
     queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
     uow.commit()
     return queued
-
-
-def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, final: bool = False,
-                period_key: str | None = None, run: str | None = None) -> int:
-    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id.
-
-    The same orchestration `run`, retried after a later step failed, gets that report again, not a second one.
-    """
-    plan = get_plan(uow, plan_id)
-    done = registered_in_run(uow, plan.id, run)
-    if done is not None:
-        return done["document_id"]
-    period = (uow.periods.get(plan.id, period_key) if period_key
-              else period_last_due(_open_periods(uow, plan), now.date()))
-    if period is None:
-        raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
-    content = PlanContent.from_dict(plan.content)
-    reports = uow.reports.latest(period.id)
-    if not reports:
-        raise DomainError("no_reports", plan=plan.id, period=period.label)
-    units = content.executing_units()
-    rollups = []
-    for target in content.targets:
-        expected = [u for u in units if target in content.targets_for(u)]
-        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
-        values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
-        rollups.append(roll_up(target, values, expected=len(expected)))
-    plan_doc = uow.documents.get(plan.document_id)
-    action = "close" if final else "review"
-    title = review_title(action, period.label, plan_doc.reference, plan_doc.issued_on, content.title)
-    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
-    build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],
-                    missing=[u for u in units if u not in reports],
-                    notes={u: r.note for u, r in reports.items() if r.note},
-                    unit_figures={u: dict(reports[u].figures) if u in reports else {} for u in units},
-                    period_label=period.label)
-    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
-                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
-                         signer=content.signer.user if content.signer else actor)
-    if final:
-        period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(doc), **run_mark(run)})
-    uow.commit()
-    return doc.id
 
 
 # --- the scheduled follow-up: opening periods, reminders before the deadline, overdue lists after it ---
