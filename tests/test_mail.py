@@ -122,6 +122,19 @@ def test_rendering_twice_gives_identical_bytes_and_another_message_id_other_boun
     assert parse(first).get_boundary() != parse(other).get_boundary()
 
 
+def test_an_attachment_sent_to_many_recipients_is_written_exactly_as_the_stdlib_writes_it(monkeypatch):
+    """The attachment's bytes are kept between messages (`_SharedPartGenerator`); every message must
+    still be byte for byte what `emails` and the stdlib's generator write on their own."""
+    import domain.adapters.mail as adapter
+    from email.generator import BytesGenerator
+
+    mails = [make_mail(number=n) for n in (1, 2, 3)]
+    kept = [render(m) for m in mails] + [render(mails[0])]
+    assert adapter._WRITTEN, "the attachment part was not kept"
+    monkeypatch.setattr(adapter, "_SharedPartGenerator", BytesGenerator)
+    assert [render(m) for m in mails] + [render(mails[0])] == kept
+
+
 def test_html_body_escapes_markup_in_the_recipient_name():
     name = "Tổ dân phố <b>số 3</b> & Chi hội"
     mail = make_mail(to_name=name, context={**BASE_CONTEXT, **RECEIPT_CONTEXT, "recipient_name": name})
