@@ -603,7 +603,8 @@ def audit_show(plan: int) -> None:
 
 
 def _details(data: dict) -> str:
-    keys = ("reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units", "version")
+    keys = ("review", "reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units",
+            "version")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 
