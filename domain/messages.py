@@ -22,6 +22,15 @@ MESSAGES: dict[str, str] = {
     "duplicate_id": "Mã «{id}» bị trùng{where}. Mỗi {what} phải có một mã riêng.",
     "unknown_ref": "«{ref}»{where} không phải là {what} đã khai báo. Hãy khai báo trước hoặc sửa lại mã.",
     "at_line": " (dòng {line})",
+    # the holiday file (KEHOACH_HOLIDAYS_FILE)
+    "holidays_file_missing": (
+        "Không tìm thấy tệp ngày nghỉ {file} (KEHOACH_HOLIDAYS_FILE). Hãy sửa đường dẫn hoặc bỏ thiết lập đó."
+    ),
+    "holidays_file_encoding": "Tệp ngày nghỉ {file} không phải văn bản Unicode (UTF-8). Hãy lưu lại với bảng mã UTF-8.",
+    "holidays_line": (
+        "Tệp ngày nghỉ {file}, dòng {line} («{text}»): {problem}. Mỗi dòng ghi một ngày, ví dụ "
+        "«2027-02-05 nghỉ Tết Nguyên đán» hoặc «2026-08-22 làm bù Làm bù cho thứ Hai 31/8»."
+    ),
     # importing drafts
     "unknown_encoding": (
         "Không đọc được bảng mã của tệp: không phải Unicode (UTF-8, UTF-16), TCVN3 hay Windows-1258. "
@@ -98,6 +107,23 @@ MESSAGES: dict[str, str] = {
     ),
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
+    "period_key_invalid": (
+        "Mã kỳ «{key}» không hợp lệ. Hãy dùng NĂM-Q1..Q4 cho quý (2026-Q4), NĂM-6T cho 6 tháng đầu năm "
+        "(2026-6T), NĂM-9T cho 9 tháng (2026-9T) hoặc NĂM-N cho cả năm (2026-N); kỳ đột xuất mở bằng --from, "
+        "--to và --deadline."
+    ),
+    "unknown_head": (
+        "Thủ trưởng «{user}» của cơ quan {body} (trường head) không phải là người dùng đã khai báo. "
+        "Hãy khai báo người đó trong mục users hoặc sửa lại mã."
+    ),
+    "no_period": "Kế hoạch #{plan} chưa mở kỳ báo cáo «{period}». Các kỳ đã mở: {known}.",
+    "period_key_and_dates": "Hãy chọn một: --period (kỳ định kỳ) hoặc --from, --to, --deadline (kỳ đột xuất), không dùng cả hai.",
+    "period_ad_hoc_incomplete": (
+        "Kỳ báo cáo đột xuất cần đủ ba ngày: --from (bắt đầu), --to (kết thúc) và --deadline (hạn gửi)."
+    ),
+    "day_invalid": "«{text}» không phải là ngày. Hãy ghi ngày dạng NGÀY/THÁNG/NĂM (ví dụ 15/03/2026) hoặc 2026-03-15.",
+    "period_dates": "Kỳ báo cáo kết thúc ngày {end} trước ngày bắt đầu {start}. Hãy sửa --from hoặc --to.",
+    "period_deadline": "Hạn gửi báo cáo {deadline} trước ngày kết thúc kỳ {end}. Hãy đặt --deadline từ ngày {end} trở đi.",
     "period_exists": "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã được mở ngày {opened}.",
     "unit_not_in_plan": (
         "Đơn vị «{unit}» không được giao nhiệm vụ thực hiện nào trong kế hoạch #{plan}, "
@@ -137,6 +163,77 @@ MESSAGES: dict[str, str] = {
     "audit_ok": "Chuỗi nhật ký toàn vẹn: {events} sự kiện, {files} tệp đã ban hành khớp SHA-256.",
     "audit_broken_event": "Mắt xích hỏng đầu tiên: sự kiện #{id} ({action}) — {why}.",
     "audit_broken_file": "Tệp đã ban hành bị thay đổi: {file} (văn bản {number}) — {why}.",
+    # the register ("sổ đăng ký văn bản đi"), corrections and withdrawals
+    "unknown_document": (
+        "Không có văn bản đã ban hành số «{reference}». Hãy ghi số, ký hiệu như trong sổ (ví dụ 05/KH-UBND, "
+        "48-KH/ĐU) hoặc #MÃ; xem sổ bằng «kehoach register»."
+    ),
+    "ambiguous_document": (
+        "Có nhiều văn bản số «{reference}» (mỗi năm, nhiệm kỳ đánh số lại): {found}. Hãy ghi kèm ngày, ví dụ "
+        "«{reference} ngày 23/11/2026», hoặc #MÃ của văn bản cần chọn."
+    ),
+    "document_action_not_allowed": (
+        "Không thể «{action}» văn bản {reference} vì văn bản {status}. Văn bản đã thu hồi hoặc đã bị thay thế "
+        "không còn được đính chính, thay thế hay thu hồi lần nữa."
+    ),
+    "issue_date_future": "Ngày ban hành {date} chưa tới (hôm nay là {today}). Hãy ghi ngày ký thực tế.",
+    "issue_date_before_draft": "Ngày ban hành {date} trước ngày lập dự thảo ({draft}). Hãy ghi ngày ký thực tế.",
+    "corrections_empty": (
+        "Chưa có nội dung đính chính nào{where}. Ghi --at «vị trí» --was «đã viết» --now «sửa lại là», hoặc "
+        "--file TỆP.yaml với danh sách các mục at/was/now."
+    ),
+    "correction_fields": "Mục đính chính thứ {index}{where} phải có đủ at (vị trí), was (đã viết) và now (sửa lại là).",
+    "correction_same": "Mục đính chính thứ {index}{where} ghi nội dung sửa giống hệt nội dung cũ («{text}»).",
+    "register_needs_body": "Hãy chọn sổ của cơ quan nào bằng --body MÃ_CƠ_QUAN (các cơ quan đã ban hành văn bản: {bodies}).",
+    "register_term_for_state": "{body} là cơ quan nhà nước: sổ văn bản đi đánh số theo năm, hãy dùng --year thay cho --term.",
+    "register_unknown_type": "Không có loại văn bản «{value}». Các loại: {types}.",
+    "register_receipts": "{confirmed}/{total} nơi nhận đã xác nhận",
+    "register_note_corrects": "Đính chính {type} số {reference} ngày {date}",
+    "register_note_replaces": "Thay thế {type} số {reference} ngày {date}",
+    "register_note_corrected_by": "Đã được đính chính bởi {type} số {reference} ngày {date}",
+    "register_note_replaced_by": "Đã bị thay thế bởi {type} số {reference} ngày {date}",
+    "register_note_withdrawn": "Đã thu hồi ngày {date}: {reason}",
+    "register_empty": "Sổ văn bản đi của {body}, {book}: chưa có văn bản nào{filtered}.",
+    "register_exported": "Đã ghi sổ văn bản đi ({sheets} trang tính, {rows} văn bản) vào {file}.",
+    "cannot_rebuild": (
+        "Không dựng lại được văn bản {reference} từ dữ liệu đã lưu (thiếu dữ liệu kỳ báo cáo hoặc báo cáo đã "
+        "tổng hợp), nên chưa so được nội dung."
+    ),
+    "verify_issued": "Tệp này đúng là văn bản {reference} đã ban hành; dựng lại từ dữ liệu đã lưu cho đúng từng byte.",
+    "verify_unknown": (
+        "Tệp {file} không phải là văn bản nào đã ban hành (SHA-256 {digest} không có trong sổ). Hãy kiểm tra "
+        "xem có đúng tệp nhận được không."
+    ),
+    "verify_altered": (
+        "Tệp {file} mang tên văn bản {reference} ban hành ngày {date} nhưng nội dung khác tệp đã ban hành: "
+        "tệp đã bị sửa. Hãy dùng bản lưu gốc (kehoach register cho biết tên tệp và SHA-256)."
+    ),
+    "verify_stored_altered": (
+        "Tệp khớp SHA-256 văn bản {reference}, nhưng bản lưu trong cơ sở dữ liệu hoặc nhật ký không còn khớp: "
+        "dữ liệu đã bị sửa ngoài kehoach. Chạy «kehoach audit verify» để xem chỗ bị sửa."
+    ),
+    "verify_rerender_differs": (
+        "Tệp đúng là văn bản {reference} đã ban hành, nhưng dựng lại từ dữ liệu hiện có thì ra nội dung khác: "
+        "dữ liệu gốc (nội dung kế hoạch, tên cơ quan, báo cáo) đã bị thay đổi sau khi ban hành. "
+        "Chạy «kehoach audit verify» để xem chỗ bị sửa."
+    ),
+    "bad_date": "«{value}» ở {option} không phải là ngày hợp lệ; hãy ghi dạng dd/mm/yyyy, ví dụ 23/11/2026.",
+    "document_corrected": (
+        "Đã đính chính {old} bằng Công văn số {reference}: {path}\n    SHA-256 {digest}"
+    ),
+    "document_withdrawn": "Đã thu hồi văn bản {reference} (lý do: {reason}); số của văn bản không được dùng lại.",
+    "audit_exported": "Đã xuất {events} sự kiện nhật ký vào {file} (cách tự kiểm tra: docs/audit-chain.md).",
+    "audit_plan_changed": (
+        "Nội dung kế hoạch #{plan} (đã ban hành, số {reference}) bị sửa trực tiếp trong cơ sở dữ liệu: không còn "
+        "khớp mã băm đã ghi trong nhật ký khi soạn thảo."
+    ),
+    "audit_counter_rewound": (
+        "Sổ văn bản đi của {body}, sổ {series} bị lùi số: bộ đếm ghi {last} nhưng đã cấp tới số {highest}; "
+        "số có thể bị cấp trùng."
+    ),
+    "audit_mark_unrecorded": (
+        "Văn bản {reference} mang tình trạng «{status}» không có sự kiện tương ứng trong nhật ký (bị thêm ngoài kehoach)."
+    ),
     "mail_postponed": (
         "máy chủ thư tạm thời không nhận ({error}). Các bước trước đã được lưu; thư vẫn nằm trong hộp thư đi. "
         "Kiểm tra cấu hình KEHOACH_SMTP_* rồi chạy «kehoach mail send» để gửi tiếp."

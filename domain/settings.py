@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     mail_from_name: str = "Văn thư kehoach"
     message_id_domain: str = "kehoach.local"
     outbox_batch_size: int = 50
+    smtp_connections: int = 2  # chunks deliver-mail sends at once, each over an SMTP connection of its own
     report_deadline_days: int = 3
     reminder_days_before: int = 2  # the daily sweep reminds late units from this many working days before a deadline
     overdue_follow_up_days: int = 10  # and sends the overdue list on this many working days after it
     timezone: str = "Asia/Ho_Chi_Minh"
+    holidays_file: Path | None = None  # lines that complete or correct the shipped holidays (domain/model/calendar.py)
 
 
 @lru_cache

@@ -37,6 +37,10 @@ app.add_typer(receipt_app, name="receipt")
 review_app = typer.Typer(help="Báo cáo sơ kết, tổng kết: trình, duyệt, ký ban hành, phát hành như kế hoạch.",
                          no_args_is_help=True)
 app.add_typer(review_app, name="review")
+register_app = typer.Typer(help="Sổ đăng ký văn bản đi: xem, lọc, xuất bảng tính.", invoke_without_command=True)
+app.add_typer(register_app, name="register")
+document_app = typer.Typer(help="Văn bản đã ban hành: đính chính, thay thế, thu hồi.", no_args_is_help=True)
+app.add_typer(document_app, name="document")
 
 AS = typer.Option(..., "--as", help="Tên đăng nhập của người thực hiện.")
 AS_SYSTEM = typer.Option("system", "--as", help="Tên đăng nhập (mặc định: hệ thống).")
@@ -263,11 +267,32 @@ def plan_reject(plan: int, actor: str = AS, reason: str = typer.Option("", help=
 
 
 @plan_app.command("issue")
-def plan_issue(plan: int, actor: str = AS) -> None:
+def plan_issue(plan: int, actor: str = AS,
+               date_: Optional[str] = typer.Option(None, "--date", help="Ngày ký nếu trước hôm nay (dd/mm/yyyy); "
+                                                   "văn bản lấy số tiếp theo của sổ năm (nhiệm kỳ) đó."),
+               replaces: Optional[str] = typer.Option(None, "--replaces", help="Số, ký hiệu kế hoạch mà kế hoạch "
+                                                      "này thay thế, ví dụ 05/KH-UBND.")) -> None:
     """Ký ban hành: lấy số, ghi ngày, lưu tệp .docx và phát hành."""
+    issued_on = _date(date_, "--date")
     with _ProgressBar():
-        run(lambda: _lifecycle().issue_plan_flow(plan, actor))
+        run(lambda: _lifecycle().issue_plan_flow(plan, actor, issued_on, replaces))
     _print_documents(plan)
+
+
+def _date(value: str | None, option: str):
+    """ "23/11/2026" or "2026-11-23" as a date; a clear refusal otherwise."""
+    from datetime import date, datetime
+
+    if not value:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    console.print(f"[bold red]Lỗi:[/] {message('bad_date', value=value, option=option)}")
+    raise typer.Exit(2)
+    return date.today()  # pragma: no cover
 
 
 @plan_app.command("distribute")
@@ -313,11 +338,73 @@ def _print_documents(plan: int) -> None:
 
 # --- reporting ---------------------------------------------------------------------------
 @period_app.command("open")
-def period_open(plan: int, period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: quý hiện tại)."),
+def period_open(plan: int,
+                period: Optional[str] = typer.Option(None, help="Mã kỳ: 2026-Q4 (quý), 2026-6T (6 tháng), 2026-9T "
+                                                                "(9 tháng), 2026-N (năm); mặc định: quý hiện tại."),
+                start: Optional[str] = typer.Option(None, "--from", help="Kỳ đột xuất: ngày bắt đầu (15/03/2026)."),
+                end: Optional[str] = typer.Option(None, "--to", help="Kỳ đột xuất: ngày kết thúc."),
+                deadline: Optional[str] = typer.Option(None, "--deadline", help="Kỳ đột xuất: hạn gửi báo cáo."),
+                label: Optional[str] = typer.Option(None, "--label", help="Kỳ đột xuất: tên kỳ (ví dụ «Đợt cao điểm "
+                                                                          "tháng 3»)."),
                 actor: str = AS_SYSTEM) -> None:
-    """Mở kỳ báo cáo quý và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
-    totals = run(lambda: _lifecycle().open_reporting_period_flow(plan, period, actor))
+    """Mở kỳ báo cáo (quý, 6 tháng, 9 tháng, năm hoặc đột xuất) và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
+    from domain.model.calendar import parse_day
+
+    def go():
+        if period and (start or end or deadline):
+            raise DomainError("period_key_and_dates")
+        days = [parse_day(d) if d else None for d in (start, end, deadline)]
+        return _lifecycle().open_reporting_period_flow(plan, period, actor, *days, label)
+
+    totals = run(go)
     console.print(f"Đã mở kỳ báo cáo; gửi {totals['sent']} thư đề nghị báo cáo.")
+
+
+@app.command("status")
+def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4."),
+           as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")) -> None:
+    """Tình hình báo cáo: đơn vị đã báo cáo (phiên bản), đơn vị quá hạn, tiến độ từng chỉ tiêu."""
+    import json
+
+    from domain.model.calendar import local_date
+    from domain.services.status import plan_status
+
+    def go():
+        with runtime.uow() as uow:
+            return plan_status(uow=uow, plan_id=plan, today=local_date(runtime.now()), calendar=runtime.calendar(),
+                               period_key=period)
+
+    result = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not result["periods"]:
+        console.print(f"Kế hoạch #{plan} chưa mở kỳ báo cáo nào.")
+    for p in result["periods"]:
+        console.print(f"[bold]{p['label']}[/] ({p['key']}): từ {_day(p['start'])} đến {_day(p['end'])}, "
+                      f"hạn gửi {_day(p['deadline'])} — đã báo cáo {p['reported']}/{p['expected']} đơn vị"
+                      + (f", quá hạn {len(p['late'])}" if p["late"] else ""))
+        units = Table("Đơn vị", "Tình trạng", "Phiên bản", "Ngày gửi")
+        for u in p["units"]:
+            if u["reported"]:
+                state = "đã báo cáo" + (f" (muộn {u['days_late']} ngày làm việc)" if u["days_late"] else "")
+            else:
+                state = f"quá hạn {u['days_late']} ngày làm việc" if u["days_late"] else "chưa báo cáo"
+            units.add_row(u["name"], state, str(u["version"] or ""), _day(u["submitted_on"]) if u["reported"] else "")
+        console.print(units)
+        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đạt")
+        for t in p["targets"]:
+            met = {True: "đạt", False: "chưa đạt", None: "—"}[t["met"]]
+            unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
+            targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
+                            f"{t['reported']}/{t['expected']}", met)
+        console.print(targets)
+
+
+def _day(iso: str | None) -> str:
+    from datetime import date as _date
+
+    return f"{_date.fromisoformat(iso):%d/%m/%Y}" if iso else ""
 
 
 @report_app.command("submit")
@@ -575,6 +662,7 @@ def receipt_remind(plan: Optional[int] = typer.Option(None, "--plan", help="Ch�
         s = runtime.settings()
         with runtime.uow() as uow:
             return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
+                                               calendar=runtime.calendar(),
                                                reminder_days=s.receipt_reminder_days, plan_id=plan, actor=actor)
 
     console.print(message("receipt_reminded", count=run(go)))
@@ -620,6 +708,194 @@ def audit_verify() -> None:
     verdict = run(go)
     console.print(("[green]Hợp lệ:[/] " if verdict.ok else "[bold red]Hỏng:[/] ") + verdict.message)
     raise typer.Exit(0 if verdict.ok else 2)
+
+
+@audit_app.command("export")
+def audit_export(file: Path = typer.Argument(..., help="Tệp JSON Lines sẽ ghi (mỗi dòng một sự kiện).")) -> None:
+    """Xuất toàn bộ nhật ký (JSON Lines, kèm mã băm từng sự kiện và sự kiện trước) để kiểm tra độc lập."""
+    from domain.adapters.files import write_atomic
+    from domain.services import audit
+
+    def go():
+        with runtime.uow() as uow:
+            return audit.export_lines(uow=uow)
+
+    lines = run(go)
+    write_atomic(file, b"".join(lines))
+    console.print(message("audit_exported", events=len(lines), file=file))
+
+
+# --- the register ("sổ đăng ký văn bản đi") and checking a file ---------------------------------------
+BODY = typer.Option(None, "--body", help="Mã cơ quan ban hành (mặc định: cơ quan duy nhất đã có văn bản).")
+YEAR = typer.Option(None, "--year", help="Năm của sổ (cơ quan nhà nước); mặc định năm nay.")
+TERM = typer.Option(None, "--term", help="Nhiệm kỳ của sổ (cơ quan Đảng), ví dụ 2025-2030; mặc định nhiệm kỳ hiện tại.")
+
+
+@register_app.callback()
+def register_show(
+    ctx: typer.Context,
+    body: Optional[str] = BODY, year: Optional[int] = YEAR, term: Optional[str] = TERM,
+    doc_type: Optional[str] = typer.Option(None, "--type", help="Loại văn bản: kế hoạch, KH, công văn, báo cáo…"),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Từ ngày (dd/mm/yyyy)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (dd/mm/yyyy)."),
+    words: Optional[str] = typer.Option(None, "--words", help="Những từ có trong trích yếu (không phân biệt dấu)."),
+    number: Optional[int] = typer.Option(None, "--number", help="Số văn bản."),
+    as_json: bool = typer.Option(False, "--json", help="In dạng JSON (cho các chương trình khác)."),
+) -> None:
+    """Sổ đăng ký văn bản đi của một cơ quan theo năm (nhà nước) hoặc nhiệm kỳ (Đảng)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from domain.services import register as reg
+
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+
+    def go():
+        with runtime.uow() as uow:
+            return reg.register(uow=uow, body_id=reg.choose_body(uow=uow, body_id=body), year=year, term=term,
+                                doc_type=doc_type, date_from=start, date_to=end, words=words, number=number,
+                                today=runtime.now().date(), tz=runtime.now().tzinfo)
+
+    book = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps({"body": book.body_id, "body_name": book.body_name, "book": book.book,
+                                     "entries": [e.to_dict() for e in book.entries]}, ensure_ascii=False, indent=2)
+                         + "\n")
+        return
+    filtered = any(v is not None for v in (doc_type, date_from, date_to, words, number))
+    if not book.entries:
+        console.print(message("register_empty", body=book.body_name, book=book.book_label.lower(),
+                              filtered=" khớp điều kiện lọc" if filtered else ""))
+        return
+    table = Table("Số, ký hiệu", "Ngày", "Loại, trích yếu", "Người ký", "Nơi nhận", "Lưu", "Tình trạng", "Ghi chú",
+                  title=f"Sổ đăng ký văn bản đi — {book.body_name} — {book.book_label}", show_lines=True)
+    for e in book.entries:
+        status = e.status_name if e.status == "issued" else f"[bold yellow]{e.status_name}[/]"
+        table.add_row(e.reference, f"{e.issued_on:%d/%m/%Y}", f"{e.doc_type}: {e.subject}",
+                      f"{e.signer_capacity}\n{e.signer}" if e.signer_capacity else e.signer,
+                      "\n".join(e.recipients), e.archive, status, e.notes)
+    console.print(table)
+
+
+@register_app.command("export")
+def register_export(xlsx: Path = typer.Option(..., "--xlsx", help="Tệp bảng tính .xlsx sẽ ghi."),
+                    body: Optional[str] = BODY, year: Optional[int] = YEAR, term: Optional[str] = TERM) -> None:
+    """Xuất sổ đăng ký văn bản đi ra bảng tính (mẫu NĐ 30/2020, Phụ lục IV), mỗi năm (nhiệm kỳ) một trang."""
+    from domain.adapters.xlsx import write_register
+    from domain.services import register as reg
+
+    def go():
+        with runtime.uow() as uow:
+            body_id = reg.choose_body(uow=uow, body_id=body)
+            registers = reg.register_all(uow=uow, body_id=body_id, year=year, term=term, tz=runtime.now().tzinfo)
+            return registers, {body_id: uow.bodies.get(body_id).superior}
+
+    registers, superior = run(go)
+    rows = write_register(xlsx, registers, superior)
+    console.print(message("register_exported", sheets=len(registers), rows=rows, file=xlsx))
+
+
+@app.command("verify")
+def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần kiểm tra (.docx)."),
+                as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")) -> None:
+    """Tệp này có đúng là văn bản đã ban hành không: văn bản nào, ai ký, gửi ai, còn hiệu lực không."""
+    import json
+
+    from domain.services import register as reg
+
+    if not file.is_file():
+        console.print(f"[bold red]Lỗi:[/] {message('file_missing', file=file)}")
+        raise typer.Exit(2)
+
+    def go():
+        with runtime.uow() as uow:
+            return reg.verify_file(uow=uow, data=file.read_bytes(), name=file.name, render=runtime.render_docx,
+                                   tz=runtime.now().tzinfo)
+
+    check = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps({"verdict": check.verdict, "sha256": check.digest, "message": check.message,
+                                     "document": check.document}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_check(check)
+    raise typer.Exit(VERIFY_EXIT[check.verdict])
+
+
+VERIFY_EXIT = {"issued": 0, "unknown": 3, "altered": 4, "stored_altered": 5, "rerender_differs": 6}
+
+
+def _print_check(check) -> None:
+    console.print(("[green]Hợp lệ:[/] " if check.ok else "[bold red]Không hợp lệ:[/] ") + check.message)
+    d = check.document
+    console.print(f"  SHA-256 {check.digest}")
+    if not d:
+        return
+    table = Table(show_header=False)
+    table.add_row("Văn bản", f"{d['doc_type']} số {d['reference']} ngày {d['issued_on']}: {d['subject']}")
+    if d["copy_for"]:
+        table.add_row("Bản gửi riêng", d["copy_for"])
+    table.add_row("Người ký", f"{d['signer_capacity']} — {d['signer']}" if d["signer_capacity"] else d["signer"])
+    table.add_row("Vào sổ", f"{d['registered_at']} ({d['registered_by']})")
+    table.add_row("Nơi nhận", "\n".join(d["recipients"]))
+    table.add_row("Đã gửi", "\n".join(f"{s['recipient']} <{s['email']}> lúc {s['sent_at']}" for s in d["sent"])
+                  or "chưa gửi thư nào")
+    if d["confirmed"]:
+        table.add_row("Đã xác nhận", "\n".join(f"{c['recipient']} lúc {c['confirmed_at']}" for c in d["confirmed"]))
+    table.add_row("Tình trạng", d["status_name"] + (f" — {d['notes']}" if d["notes"] else ""))
+    console.print(table)
+
+
+# --- corrections and withdrawals ----------------------------------------------------------------------
+@document_app.command("correct")
+def document_correct(
+    reference: str = typer.Argument(..., help="Số, ký hiệu văn bản cần đính chính, ví dụ 05/KH-UBND (hoặc #MÃ)."),
+    actor: str = AS,
+    at: Optional[str] = typer.Option(None, "--at", help="Vị trí sai sót, ví dụ «Mục II, chỉ tiêu (4)»."),
+    was: Optional[str] = typer.Option(None, "--was", help="Nội dung đã viết."),
+    now_: Optional[str] = typer.Option(None, "--now", help="Nội dung sửa lại."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Tệp YAML: danh sách các mục at/was/now."),
+    replace_with: Optional[int] = typer.Option(None, "--replace-with", help="Thay thế bằng kế hoạch số # này "
+                                               "(đã duyệt): ký ban hành kế hoạch mới với số mới."),
+) -> None:
+    """Đính chính (công văn đính chính, số mới) hoặc thay thế (kế hoạch mới) một văn bản đã ban hành."""
+    if replace_with is not None:
+        plan_issue(replace_with, actor, None, reference)
+        return
+    from domain.adapters.yaml_source import load_yaml
+    from domain.model.corrections import parse_corrections
+    from domain.services import corrections, plans
+
+    def go():
+        items = load_yaml(file) if file else ([{"at": at, "was": was, "now": now_}] if (at or was or now_) else [])
+        parsed = parse_corrections(items, source=str(file) if file else "")
+        with runtime.uow() as uow:
+            doc_id = corrections.correct_document(uow=uow, reference=reference, corrections=parsed, actor=actor,
+                                                  now=runtime.now(), render=runtime.render_docx)
+        with runtime.uow() as uow:
+            doc = uow.documents.get(doc_id)
+            runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))
+            return doc.reference, doc.file_name, doc.sha256
+
+    ref, name, digest = run(go)
+    console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
+                          digest=digest))
+
+
+@document_app.command("withdraw")
+def document_withdraw(
+    reference: str = typer.Argument(..., help="Số, ký hiệu văn bản cần thu hồi, ví dụ 05/KH-UBND (hoặc #MÃ)."),
+    actor: str = AS, reason: str = typer.Option("", "--reason", help="Lý do thu hồi (bắt buộc)."),
+) -> None:
+    """Thu hồi một văn bản đã ban hành (ghi lý do); số của văn bản không bao giờ được dùng lại."""
+    from domain.services import corrections
+
+    def go():
+        with runtime.uow() as uow:
+            corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor, now=runtime.now())
+
+    run(go)
+    console.print(message("document_withdrawn", reference=reference, reason=reason.strip()))
 
 
 @app.command("serve")

@@ -87,6 +87,7 @@ def run_demo(out: Path, console: Console) -> dict:
             step(f"Ký ban hành báo cáo sơ kết (số BC) và phát hành tới nơi nhận của kế hoạch, người ký: {SIGNER} "
                  f"— luồng «issue-review» → «distribute-review»", lifecycle.issue_review_flow, review, SIGNER)
         verdict = step("Kiểm tra nhật ký và tệp đã ban hành (audit verify)", step.verify)
+        step("Sổ đăng ký văn bản đi và kiểm tra tệp kế hoạch đã ban hành (register, verify)", step.register, plan)
         summary = collect(plan, out, sink.count)
         summary["audit"] = verdict.message
     print_summary(console, summary)
@@ -179,6 +180,23 @@ class Steps:
         if not verdict.ok:
             raise SystemExit(2)
         return verdict
+
+    def register(self, plan: int) -> None:
+        """The register's lines, then the issued plan's file checked as an inspector would (kehoach verify)."""
+        from domain.services import register
+
+        with runtime.uow() as uow:
+            book = register.register(uow=uow, body_id=uow.plans.get(plan).issuer_id, today=runtime.now().date(),
+                                     tz=runtime.now().tzinfo)
+            doc = uow.documents.get(uow.plans.get(plan).document_id)
+            check = register.verify_file(uow=uow, data=runtime.read_document(doc.file_name) or b"",
+                                         name=doc.file_name, render=runtime.render_docx, tz=runtime.now().tzinfo)
+        for e in book.entries:
+            self.console.print(f"    {e.reference} ngày {e.issued_on:%d/%m/%Y} — {e.doc_type}: {e.subject} "
+                               f"— {e.status_name}")
+        self.console.print(f"    {check.message}")
+        if not check.ok:
+            raise SystemExit(2)
 
     def progress(self, label: str):
         """A progress bar for the mail a step sends."""

@@ -7,63 +7,128 @@ row once, in chunks, and exits 3 if a transient failure left some for later.
 from __future__ import annotations
 
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from domain.model.mail import TransientMailError
-from domain.services import delivery
+from domain.services import delivery as delivery_service
 from flows import runtime
 
 
 def pending_ids(plan_id: int | None = None) -> list[int]:
     """The outbox rows still to send (pending, or left "sending" by a crash)."""
     with runtime.uow() as uow:
-        return delivery.pending(uow=uow, plan_id=plan_id)
+        return delivery_service.pending(uow=uow, plan_id=plan_id)
 
 
 PROGRESS_EVERY = 1.0  # seconds: progress is reported at most this often, and when the last row is done
-_reported = [float("-inf")]  # when progress was last reported (time.monotonic())
 
 
-def send_rows(ids: list[int], *, done_before: int = 0, total: int | None = None) -> dict:
+class _Progress:
+    """Rows done in one delivery, over all its chunks, whichever thread sends them.
+
+    Each chunk counts its rows from zero at each attempt (a retried chunk skips what it sent, and
+    counts it again), so the sum never exceeds the delivery's rows. Reported to `runtime.progress`
+    once a second, not once a row: a listener may cost a call to Prefect's server (the progress
+    artifact), which would cost more than a message.
+    """
+
+    _lock = threading.Lock()
+    _deliveries: dict[str, dict[int, int]] = {}  # delivery -> chunk -> rows done in its current attempt
+    _reported = float("-inf")  # when progress was last reported (time.monotonic())
+
+    @classmethod
+    def start(cls, delivery: str, chunk: int, total: int):
+        with cls._lock:
+            counts = cls._deliveries.setdefault(delivery, {})
+            counts[chunk] = 0
+
+        def advance(n: int) -> None:
+            with cls._lock:
+                counts[chunk] += n
+                done, moment = sum(counts.values()), time.monotonic()
+                due = done >= total or moment - cls._reported >= PROGRESS_EVERY
+                if due:
+                    cls._reported = moment
+                if done >= total:
+                    cls._deliveries.pop(delivery, None)
+            if due:
+                runtime.progress("mail", min(done, total), total)
+
+        return advance
+
+
+def send_rows(ids: list[int], *, delivery: str = "", chunk: int = 0, total: int | None = None) -> dict:
     """Send outbox rows over one SMTP connection, marking each; see `delivery.deliver`.
 
-    Progress goes to `runtime.progress` once a second, not once a row: a listener may cost
-    a call to Prefect's server (the progress artifact), which would cost more than a message.
+    `delivery` names the delivery the rows are chunk `chunk` of (`total` rows in all), for its progress.
     """
-    total = len(ids) if total is None else total
-    done = [done_before]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        moment = time.monotonic()
-        if done[0] >= total or moment - _reported[0] >= PROGRESS_EVERY:
-            _reported[0] = moment
-            runtime.progress("mail", done[0], total)
-
+    advance = _Progress.start(delivery, chunk, len(ids) if total is None else total)
     with runtime.smtp() as sender:
-        result = delivery.deliver(uow_factory=runtime.uow, ids=ids, sender=sender, render=runtime.render_mail,
-                                  mail_from=runtime.settings().mail_from, now=runtime.now, on_progress=advance)
+        result = delivery_service.deliver(uow_factory=runtime.uow, ids=ids, sender=sender,
+                                          render=runtime.render_mail, mail_from=runtime.settings().mail_from,
+                                          now=runtime.now, on_progress=advance)
     return result.__dict__
 
 
-def chunks(ids: list[int], size: int) -> list[list[int]]:
+def chunks(ids: list, size: int) -> list[list]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def send_in_turn(ids: list[int], submit: Callable[..., Any]) -> dict:
+    """Send rows in chunks, `smtp_connections` chunks at a time, each over a connection of its own.
+
+    `submit(chunk_ids, delivery, chunk, total)` starts one chunk and returns what its `.result()`
+    waits for (a Prefect task's future, or a thread pool's). Each turn is waited for whole: if the
+    server is out of reach (a connection-level transient failure, after the chunk's own retries),
+    no further chunk is started and that failure is raised; a 4xx to one address lets the others go,
+    and is raised at the end. A crash costs at most one message sent twice per connection open.
+    """
+    settings = runtime.settings()
+    delivery = uuid.uuid4().hex
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
+    postponed: TransientMailError | None = None
+    numbered = list(enumerate(chunks(ids, settings.outbox_batch_size)))
+    for turn in chunks(numbered, max(1, settings.smtp_connections)):
+        futures = [submit(chunk_ids, delivery, chunk, len(ids)) for chunk, chunk_ids in turn]
+        stopped: BaseException | None = None
+        for future in futures:  # every chunk of the turn is waited for before anything is raised
+            try:
+                for key, value in future.result().items():
+                    totals[key] += value
+            except TransientMailError as exc:
+                if exc.per_message:
+                    postponed = exc
+                else:
+                    stopped = stopped or exc
+            except BaseException as exc:  # noqa: BLE001 - raised once the turn is over
+                stopped = stopped or exc
+        if stopped is not None:
+            raise stopped
+    if postponed is not None:
+        raise postponed
+    return totals
 
 
 def main() -> int:  # pragma: no cover - run by tests in a subprocess
     runtime.ensure_schema()
     ids = pending_ids()
-    size = runtime.settings().outbox_batch_size
-    totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
     try:
-        for i, chunk in enumerate(chunks(ids, size)):
-            for key, value in send_rows(chunk, done_before=i * size, total=len(ids)).items():
-                totals[key] += value
+        with ThreadPoolExecutor(max_workers=max(1, runtime.settings().smtp_connections)) as pool:
+            totals = send_in_turn(ids, lambda *args: pool.submit(_send_chunk, *args))
     except TransientMailError as exc:
         print(f"postponed: {exc}", file=sys.stderr)
         return 3
     print(totals)
     return 0
+
+
+def _send_chunk(ids: list[int], delivery: str, chunk: int, total: int) -> dict:
+    return send_rows(ids, delivery=delivery, chunk=chunk, total=total)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -201,6 +201,56 @@ def test_no_server_listening_leaves_every_row_pending_without_an_attempt(uow_fac
     assert {(r["status"], r["attempts"]) for r in rows(uow_factory, plan_id)} == {("pending", 0)}
 
 
+def _point_outbox_at(monkeypatch, db_url, port: int, **more: str) -> None:
+    for key, value in {"DATABASE_URL": db_url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), **more}.items():
+        monkeypatch.setenv(f"KEHOACH_{key}", value)
+    get_settings.cache_clear()
+
+
+def test_chunks_go_two_at_a_time_each_over_its_own_connection_and_every_message_arrives_once(
+        uow_factory, db_url, plan, monkeypatch):
+    from flows import outbox
+
+    plan_id, _ = plan
+    handler = ScriptedHandler()
+    with smtp_server(handler) as port:
+        _point_outbox_at(monkeypatch, db_url, port, OUTBOX_BATCH_SIZE="3", SMTP_CONNECTIONS="2")
+        try:
+            assert outbox.main() == 0
+        finally:
+            get_settings.cache_clear()
+    sent = outbox_rows_of(uow_factory)
+    assert len(rows(uow_factory, plan_id)) == 10 and len(sent) > 10  # the distribution and the decisions' notices
+    assert {(r["status"], r["attempts"]) for r in sent} == {("sent", 1)}
+    assert sorted(handler.message_ids()) == sorted(r["message_id"] for r in sent)
+    assert handler.connections == -(-len(sent) // 3)  # one connection per chunk of three
+
+
+def test_a_server_out_of_reach_stops_the_delivery_after_the_chunks_already_started(
+        uow_factory, db_url, plan, monkeypatch):
+    from flows import outbox
+
+    plan_id, _ = plan
+    handler = ScriptedHandler(lambda n, address: "421 4.3.0 Service shutting down")
+    with smtp_server(handler) as port:
+        _point_outbox_at(monkeypatch, db_url, port, OUTBOX_BATCH_SIZE="3", SMTP_CONNECTIONS="2")
+        try:
+            assert outbox.main() == 3
+        finally:
+            get_settings.cache_clear()
+    attempted = [r for r in outbox_rows_of(uow_factory) if r["attempts"]]
+    assert len(attempted) == 2  # the first row of each of the two chunks started; no chunk after them
+    assert {r["status"] for r in outbox_rows_of(uow_factory)} == {"pending"}
+    assert handler.message_ids() == []
+
+
+def outbox_rows_of(uow_factory) -> list[dict]:
+    """Every outbox row (the distribution and the decisions' notices), in order."""
+    with uow_factory() as uow:
+        return [{"status": r.status, "attempts": r.attempts, "message_id": r.message_id}
+                for r in uow.outbox.listing()]
+
+
 # --- permanent refusals and what staff do ------------------------------------------------------------
 
 def test_a_refused_address_is_failed_with_the_servers_reply_and_listed_for_staff_the_others_sent(

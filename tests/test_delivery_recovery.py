@@ -28,11 +28,13 @@ def harness():
 
 @pytest.fixture
 def settings(monkeypatch, db_url, tmp_path):
-    """Point kehoach at the test database; `settings(port)` at an SMTP server (small time-out and back-off)."""
+    """Point kehoach at the test database; `settings(port)` at an SMTP server (small time-out and back-off,
+    one connection at a time: the server's script numbers its connections in the order they come)."""
     def point(port: int) -> None:
         for key, value in {"DATABASE_URL": db_url, "DOCUMENTS_DIR": str(tmp_path / "documents"),
                            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TIMEOUT": "0.5",
-                           "MAIL_RETRY_DELAYS": "[0.2, 0.2, 0.2]", "OUTBOX_BATCH_SIZE": "6"}.items():
+                           "MAIL_RETRY_DELAYS": "[0.2, 0.2, 0.2]", "OUTBOX_BATCH_SIZE": "6",
+                           "SMTP_CONNECTIONS": "1"}.items():
             monkeypatch.setenv(f"KEHOACH_{key}", value)
         get_settings.cache_clear()
 

@@ -184,6 +184,10 @@ class Register(_Repo):
         self.session.flush()
         return row.last_number
 
+    def last_number(self, body_id: str, series: str) -> int:
+        row = self.session.get(orm.RegisterCounterRow, (body_id, series))
+        return row.last_number if row else 0
+
 
 class Documents(_Repo):
     def add(self, **fields: Any) -> orm.DocumentRow:
@@ -205,6 +209,44 @@ class Documents(_Repo):
     def with_sha256(self, digest: str) -> list[orm.DocumentRow]:
         q = select(orm.DocumentRow).where(orm.DocumentRow.sha256 == digest).order_by(orm.DocumentRow.id)
         return list(self.session.exec(q))
+
+    def with_reference(self, reference: str) -> list[orm.DocumentRow]:
+        q = select(orm.DocumentRow).where(orm.DocumentRow.reference == reference).order_by(orm.DocumentRow.id)
+        return list(self.session.exec(q))
+
+    def named(self, file_name: str) -> list[orm.DocumentRow]:
+        q = select(orm.DocumentRow).where(orm.DocumentRow.file_name == file_name).order_by(orm.DocumentRow.id)
+        return list(self.session.exec(q))
+
+    def of_body(self, body_id: str) -> list[orm.DocumentRow]:
+        """A body's register in order: by series, then number."""
+        q = (select(orm.DocumentRow).where(orm.DocumentRow.body_id == body_id)
+             .order_by(orm.DocumentRow.series, orm.DocumentRow.number))
+        return list(self.session.exec(q))
+
+    def issuing_bodies(self) -> list[str]:
+        return list(self.session.exec(select(orm.DocumentRow.body_id).distinct().order_by(orm.DocumentRow.body_id)))
+
+    def corrections_of(self, doc_id: int) -> list[orm.DocumentRow]:
+        """The documents issued to correct or replace `doc_id`, oldest first."""
+        q = select(orm.DocumentRow).where(orm.DocumentRow.corrects_id == doc_id).order_by(orm.DocumentRow.id)
+        return list(self.session.exec(q))
+
+    def add_mark(self, **fields: Any) -> orm.DocumentMarkRow:
+        row = orm.DocumentMarkRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def marks(self, doc_ids: Iterable[int] | None = None) -> dict[int, list[orm.DocumentMarkRow]]:
+        """Each document's marks (corrected, replaced, withdrawn), oldest first, by document id."""
+        q = select(orm.DocumentMarkRow).order_by(orm.DocumentMarkRow.id)
+        if doc_ids is not None:
+            q = q.where(orm.DocumentMarkRow.document_id.in_(list(doc_ids)))
+        out: dict[int, list[orm.DocumentMarkRow]] = {}
+        for row in self.session.exec(q):
+            out.setdefault(row.document_id, []).append(row)
+        return out
 
 
 class DocumentCopies(_Repo):
@@ -232,6 +274,16 @@ class DocumentCopies(_Repo):
 
     def all(self) -> list[orm.DocumentCopyRow]:
         return list(self.session.exec(select(orm.DocumentCopyRow).order_by(orm.DocumentCopyRow.id)))
+
+    def of_document(self, document_id: int) -> list[orm.DocumentCopyRow]:
+        q = select(orm.DocumentCopyRow).where(orm.DocumentCopyRow.document_id == document_id).order_by(
+            orm.DocumentCopyRow.id)
+        return list(self.session.exec(q))
+
+    def named(self, file_name: str) -> list[orm.DocumentCopyRow]:
+        q = select(orm.DocumentCopyRow).where(orm.DocumentCopyRow.file_name == file_name).order_by(
+            orm.DocumentCopyRow.id)
+        return list(self.session.exec(q))
 
 
 class Periods(_Repo):
@@ -261,6 +313,13 @@ class Reports(_Repo):
         self.session.add(row)
         self.session.flush()
         return row
+
+    def many(self, report_ids: Iterable[int]) -> list[orm.ReportRow]:
+        wanted = list(report_ids)
+        if not wanted:
+            return []
+        return list(self.session.exec(select(orm.ReportRow).where(orm.ReportRow.id.in_(wanted))
+                                      .order_by(orm.ReportRow.version, orm.ReportRow.id)))
 
     def latest(self, period_id: int) -> dict[str, orm.ReportRow]:
         """Each unit's latest version for the period."""
@@ -405,6 +464,10 @@ class Outbox(_Repo):
         q = select(orm.OutboxRow).where(orm.OutboxRow.plan_id == plan_id).order_by(orm.OutboxRow.id)
         return list(self.session.exec(q))
 
+    def for_document(self, document_id: int) -> list[orm.OutboxRow]:
+        q = select(orm.OutboxRow).where(orm.OutboxRow.document_id == document_id).order_by(orm.OutboxRow.id)
+        return list(self.session.exec(q))
+
 
 class Receipts(_Repo):
     """The receipts distributed documents ask for ("xác nhận đã nhận")."""
@@ -445,6 +508,10 @@ class Receipts(_Repo):
 
     def for_plan(self, plan_id: int) -> list[orm.ReceiptRow]:
         q = select(orm.ReceiptRow).where(orm.ReceiptRow.plan_id == plan_id).order_by(orm.ReceiptRow.id)
+        return list(self.session.exec(q))
+
+    def of_document(self, document_id: int) -> list[orm.ReceiptRow]:
+        q = select(orm.ReceiptRow).where(orm.ReceiptRow.document_id == document_id).order_by(orm.ReceiptRow.id)
         return list(self.session.exec(q))
 
     def unconfirmed(self, plan_id: int | None = None) -> list[orm.ReceiptRow]:

@@ -19,6 +19,7 @@ class BodyRow(SQLModel, table=True):
     place: Optional[str] = None
     superior: Optional[str] = None
     term: Optional[str] = None
+    head: Optional[str] = None  # the user account of its head (thủ trưởng), told when the body is late
 
 
 class UserRow(SQLModel, table=True):
@@ -78,9 +79,29 @@ class DocumentRow(SQLModel, table=True):
     subject: str
     signer_id: str
     file_name: str
-    sha256: str
+    sha256: str = Field(index=True)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
+    # a correction ("đính chính") or replacement ("thay thế") refers to the document it corrects
+    corrects_id: Optional[int] = Field(default=None, index=True)
+    correction: Optional[str] = None  # correct | replace
+    # what the document was built from besides its plan (to render it again): see register.py
+    facts: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class DocumentMarkRow(SQLModel, table=True):
+    """A later change of an issued document's standing: corrected, replaced or withdrawn ("thu hồi").
+    Appended with its audit event; the document itself never changes."""
+
+    __tablename__ = "document_mark"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    status: str  # corrected | replaced | withdrawn
+    by_document_id: Optional[int] = Field(default=None, foreign_key="document.id")
+    reason: Optional[str] = None
+    actor: str
+    at: datetime
+    event_id: int
 
 
 class DocumentCopyRow(SQLModel, table=True):

@@ -118,8 +118,9 @@ def _number(path: tuple[int, ...]) -> str:
     return ".".join(str(p) for p in path[1:]) + "."
 
 
-def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...]:
-    """The body of a plan: numbered sections, then their paragraphs, targets and tasks."""
+def plan_blocks(content: PlanContent, names: dict[str, str], replaces: str | None = None) -> tuple[Block, ...]:
+    """The body of a plan: numbered sections, then their paragraphs, targets and tasks; a replacement
+    plan says which plan it replaces ("Kế hoạch này thay thế Kế hoạch số …") before its closing."""
     blocks: list[Block] = []
     target_no = 0
     for path, section in walk_sections(content):
@@ -140,6 +141,8 @@ def plan_blocks(content: PlanContent, names: dict[str, str]) -> tuple[Block, ...
             blocks.append(Block("paragraph", f"{task.ref}. {task.text}" if not task.ref.endswith(".")
                                 else f"{task.ref} {task.text}"))
             blocks.extend(_task_lines(task, names))
+    if replaces:
+        blocks.append(Block("paragraph", replaces))
     if content.closing:
         blocks.append(Block("paragraph", content.closing))
     return tuple(blocks)
@@ -192,15 +195,16 @@ def _assignments(content: PlanContent, tid: str, names: dict[str, str]) -> list[
 
 
 def plan_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
-                  number: int | None, issued_on: date | None) -> OfficialDocument:
-    """The KẾ HOẠCH as it is signed: draft when `number` is None."""
+                  number: int | None, issued_on: date | None, replaces: str | None = None) -> OfficialDocument:
+    """The KẾ HOẠCH as it is signed: draft when `number` is None; `replaces` the line naming the plan
+    it replaces, if any."""
     signer = content.signer
     return OfficialDocument(
         **header_fields(issuer=issuer, regime=issuer.regime, doc_type=content.doc_type,
                         number=number, issued_on=issued_on, place=content.place),
         title=content.title,
         preamble=content.preamble,
-        blocks=plan_blocks(content, names),
+        blocks=plan_blocks(content, names, replaces),
         recipients=tuple(r.line() for r in content.recipients),
         signer_capacity=signer.capacity if signer else (),
         signer_title=signer.title if signer else "",

@@ -25,6 +25,8 @@ class State(StrEnum):
     ISSUED = "issued"
     DISTRIBUTED = "distributed"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    REPLACED = "replaced"
 
 
 STATE_NAMES = {
@@ -36,6 +38,8 @@ STATE_NAMES = {
     State.ISSUED: "đã ban hành",
     State.DISTRIBUTED: "đã phát hành",
     State.CLOSED: "đã tổng kết",
+    State.WITHDRAWN: "đã thu hồi",
+    State.REPLACED: "đã bị thay thế",
 }
 
 ACTION_NAMES = {
@@ -61,6 +65,9 @@ ACTION_NAMES = {
     "follow_up": "đôn đốc báo cáo quá hạn",
     "review": "soạn báo cáo sơ kết, tổng kết",
     "close": "tổng kết, kết thúc kế hoạch",
+    "correct": "đính chính",
+    "replace": "thay thế",
+    "withdraw": "thu hồi",
 }
 
 
@@ -125,6 +132,12 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
     (S.DISTRIBUTED, "review"): _r(S.DISTRIBUTED, "drafter", "clerk", SYSTEM),
     # the plan ends when its signer issues the tổng kết report (domain.services.reviews.issue_review)
     (S.DISTRIBUTED, "close"): _r(S.CLOSED, "signer", guard=designated_signer),
+    # the issued KẾ HOẠCH withdrawn ("thu hồi") or replaced by a new plan: reports on it stop
+    (S.ISSUED, "withdraw"): _r(S.WITHDRAWN, "signer", "clerk", guard=reason_given),
+    (S.DISTRIBUTED, "withdraw"): _r(S.WITHDRAWN, "signer", "clerk", guard=reason_given),
+    (S.CLOSED, "withdraw"): _r(S.WITHDRAWN, "signer", "clerk", guard=reason_given),
+    (S.ISSUED, "replace"): _r(S.REPLACED, "signer"),
+    (S.DISTRIBUTED, "replace"): _r(S.REPLACED, "signer"),
 }
 
 # A sơ kết / tổng kết report ("báo cáo sơ kết, tổng kết") lives as a plan does, from draft to
@@ -171,3 +184,56 @@ def authorize(*, state: State, action: str, roles_held: set[str], ctx: Context,
                               What=what[:1].upper() + what[1:],
                               user=ctx.actor, signer=plan_signer_name or ctx.signer, unit=unit or "")
     return rule.target
+
+
+class DocStatus(StrEnum):
+    """An issued document's standing in the register ("tình trạng"): it is never edited, only marked."""
+
+    ISSUED = "issued"
+    CORRECTED = "corrected"
+    REPLACED = "replaced"
+    WITHDRAWN = "withdrawn"
+
+
+DOC_STATUS_NAMES = {
+    DocStatus.ISSUED: "đã ban hành",
+    DocStatus.CORRECTED: "đã đính chính",
+    DocStatus.REPLACED: "đã bị thay thế",
+    DocStatus.WITHDRAWN: "đã thu hồi",
+}
+
+D = DocStatus
+_ISSUER_STAFF = frozenset({"signer", "clerk"})
+
+
+def _d(target: DocStatus, roles: frozenset[str], guard: Guard | None = None) -> Rule:
+    return Rule(target, roles, "issuer", guard)  # type: ignore[arg-type]  # a Rule over document statuses
+
+
+# (document status, action) -> rule; roles are held for the body that issued the document.
+DOC_TRANSITIONS: dict[tuple[DocStatus, str], Rule] = {
+    (D.ISSUED, "correct"): _d(D.CORRECTED, _ISSUER_STAFF),
+    (D.CORRECTED, "correct"): _d(D.CORRECTED, _ISSUER_STAFF),
+    (D.ISSUED, "replace"): _d(D.REPLACED, frozenset({"signer"})),
+    (D.CORRECTED, "replace"): _d(D.REPLACED, frozenset({"signer"})),
+    (D.ISSUED, "withdraw"): _d(D.WITHDRAWN, _ISSUER_STAFF, guard=reason_given),
+    (D.CORRECTED, "withdraw"): _d(D.WITHDRAWN, _ISSUER_STAFF, guard=reason_given),
+}
+
+
+def authorize_document(*, status: DocStatus, action: str, roles_held: set[str], ctx: Context,
+                       reference: str, body_name: str) -> DocStatus:
+    """The document's next status if `ctx.actor` holding `roles_held` may do `action` to it; else DomainError."""
+    rule = DOC_TRANSITIONS.get((status, action))
+    if rule is None:
+        raise DomainError("document_action_not_allowed", action=ACTION_NAMES.get(action, action),
+                          reference=reference, status=DOC_STATUS_NAMES[status])
+    if not (set(roles_held) & rule.roles):
+        raise DomainError(
+            "role_required", user=ctx.actor, action=f"{ACTION_NAMES.get(action, action)} văn bản {reference}",
+            body=body_name, roles=" hoặc ".join(f"«{ROLES[r]}»" for r in sorted(rule.roles)))
+    if rule.guard is not None:
+        code = rule.guard(ctx)
+        if code:
+            raise DomainError(code, action=ACTION_NAMES.get(action, action))
+    return rule.target  # type: ignore[return-value]

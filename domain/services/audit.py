@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from domain.messages import message
-from domain.model.audit import Event, first_broken, sha256
+from domain.model.audit import Event, canonical, first_broken, sha256
 
 
 def trail(*, uow, plan_id: int) -> list[Event]:
@@ -43,7 +43,40 @@ def verify(*, uow, read_file: Callable[[str], bytes | None]) -> Verdict:
         if why:
             number = uow.documents.get(copy.document_id).reference
             return Verdict(False, message("audit_broken_file", file=copy.file_name, number=number, why=why))
+    why = _changed_records(uow, events)
+    if why:
+        return Verdict(False, why)
     return Verdict(True, message("audit_ok", events=len(events), files=len(documents) + len(copies)))
+
+
+def _changed_records(uow, events: list[Event]) -> str | None:
+    """What the issued documents were built from, checked against the trail: each issued plan's content
+    against the hash its last create/edit event recorded, each register counter against the numbers
+    drawn, each mark on a document against its event."""
+    content_hash: dict[int, str] = {}
+    for e in events:
+        if e.action in ("create", "edit") and e.plan_id is not None and e.data.get("content_sha256"):
+            content_hash[e.plan_id] = e.data["content_sha256"]
+    for plan in uow.plans.all():
+        if plan.document_id is not None and plan.id in content_hash \
+                and sha256(canonical(plan.content)) != content_hash[plan.id]:
+            return message("audit_plan_changed", plan=plan.id, reference=uow.documents.get(plan.document_id).reference)
+    drawn: dict[tuple[str, str], int] = {}
+    for doc in uow.documents.all():
+        key = (doc.body_id, doc.series)
+        drawn[key] = max(drawn.get(key, 0), doc.number)
+    for (body, series), highest in drawn.items():
+        last = uow.register.last_number(body, series)
+        if last < highest:
+            return message("audit_counter_rewound", body=body, series=series, last=last, highest=highest)
+    by_id = {e.id: e for e in events}
+    for doc_id, marks in uow.documents.marks().items():
+        for m in marks:
+            e = by_id.get(m.event_id)
+            if e is None or e.data.get("document_id") != doc_id or e.to_state != m.status:
+                return message("audit_mark_unrecorded", reference=uow.documents.get(doc_id).reference,
+                               status=m.status)
+    return None
 
 
 def _document_fault(doc, on_record: str | None, on_disk: bytes | None) -> str | None:
@@ -58,3 +91,10 @@ def _document_fault(doc, on_record: str | None, on_disk: bytes | None) -> str | 
     if sha256(on_disk) != on_record:
         return "tệp trên đĩa không khớp SHA-256 đã ghi"
     return None
+
+
+def export_lines(*, uow) -> list[bytes]:
+    """The whole trail as JSON Lines: each event's fields (its predecessor's hash included) and its hash,
+    written canonically (keys sorted, UTF-8, no spaces), so that removing `"hash":"…",` from a line leaves
+    exactly the bytes its hash was computed from (docs/audit-chain.md)."""
+    return [canonical({**e.fields(), "hash": e.hash}) + b"\n" for e in uow.audit.events()]

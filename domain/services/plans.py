@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 from typing import Any, Callable
 
 from domain.messages import DomainError
@@ -181,12 +182,15 @@ def decide(*, uow, plan_id: int, action: str, actor: str, now: datetime, reason:
 
 
 def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, id_domain: str = ID_DOMAIN,
-               run: str | None = None) -> int:
+               run: str | None = None, issued_on: date | None = None, replaces: str | None = None) -> int:
     """Sign: draw the next register number, date, render the .docx, record its SHA-256; returns the document id.
 
     One transaction: the number, the file's hash, the state change, the audit event and the notice to
     the clerks (văn thư) land together. `run` names the orchestration run doing it: the same run,
-    retried after a later step failed, gets the document it issued instead of a refusal.
+    retried after a later step failed, gets the document it issued instead of a refusal. `issued_on`
+    dates a plan signed on an earlier day (it takes the next number of that day's year or term);
+    `replaces` names an issued plan of the same body ("05/KH-UBND") this one replaces ("thay thế"),
+    which is marked replaced in the same transaction.
     """
     from domain.services.notices import queue_decision_notices  # notices -> delivery -> plans
 
@@ -194,31 +198,91 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
     done = registered_in_run(uow, plan.id, run)
     if done is not None:
         return done["document_id"]
-    if plan.state in (State.ISSUED, State.DISTRIBUTED, State.CLOSED):
+    if plan.document_id is not None:
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
     content = PlanContent.from_dict(plan.content)
+    issued_on = check_issue_date(issued_on, now=now, since=plan.created_at)
+    old = find_document(uow, replaces, body_id=plan.issuer_id, kind="plan") if replaces else None
     event = apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
     doc = issue_document(uow=uow, plan_id=plan.id, kind="plan", content=content, actor=actor, now=now,
-                         render=render)
+                         render=render, issued_on=issued_on, corrects=old, correction="replace" if old else None,
+                         build=partial(plan_document, replaces=replaced_line(uow, old)) if old else plan_document)
     plan.document_id = doc.id
     record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
            data={**document_facts(doc), **run_mark(run)})
+    if old is not None:
+        from domain.services.corrections import mark_document  # corrections -> plans
+
+        mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc)
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id
 
 
+def check_issue_date(issued_on: date | None, *, now: datetime, since: datetime) -> date:
+    """The date an issued document carries: today, or an earlier day it was signed on (not before its draft)."""
+    if issued_on is None:
+        return now.date()
+    if issued_on > now.date():
+        raise DomainError("issue_date_future", date=f"{issued_on:%d/%m/%Y}", today=f"{now.date():%d/%m/%Y}")
+    if issued_on < since.date():
+        raise DomainError("issue_date_before_draft", date=f"{issued_on:%d/%m/%Y}", draft=f"{since.date():%d/%m/%Y}")
+    return issued_on
+
+
+def find_document(uow, reference: str, *, body_id: str | None = None, kind: str | None = None):
+    """An issued document named by its number and symbol ("05/KH-UBND", "48-KH/ĐU"), with its date when
+    numbers of several years share it ("05/KH-UBND ngày 23/11/2026"), or by "#id"."""
+    ref = reference.strip().removeprefix("Số:").removeprefix("Số").strip()
+    dated = re.fullmatch(r"(.+?),?\s+ngày\s+(\d{1,2})/(\d{1,2})/(\d{4})", ref)
+    on = None
+    if dated:
+        ref = dated.group(1)
+        try:
+            on = date(int(dated.group(4)), int(dated.group(3)), int(dated.group(2)))
+        except ValueError:
+            raise DomainError("unknown_document", reference=reference) from None
+    if ref.startswith("#") and ref[1:].isdigit():
+        found = [d for d in [uow.documents.get(int(ref[1:]))] if d is not None]
+    else:
+        found = [d for d in uow.documents.with_reference(ref) if body_id is None or d.body_id == body_id]
+    if on is not None:
+        found = [d for d in found if d.issued_on == on]
+    if kind is not None:
+        found = [d for d in found if d.kind == kind]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DomainError("unknown_document", reference=reference)
+    raise DomainError("ambiguous_document", reference=reference,
+                      found=", ".join(f"#{d.id} ({d.issued_on:%d/%m/%Y}, {d.body_id})" for d in found))
+
+
+def replaced_line(uow, old) -> str | None:
+    """ "Kế hoạch này thay thế Kế hoạch số 05/KH-UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình."."""
+    if old is None:
+        return None
+    issuer = uow.bodies.get(old.body_id)
+    return (f"Kế hoạch này thay thế Kế hoạch số {old.reference} ngày {old.issued_on:%d/%m/%Y} "
+            f"của {issuer.name}.")
+
+
 def issue_document(*, uow, plan_id: int, kind: str, content: PlanContent, actor: str, now: datetime,
                    render: Renderer, build: Callable[..., OfficialDocument] = plan_document,
-                   doc_type: str | None = None, subject: str | None = None, signer: str | None = None):
+                   doc_type: str | None = None, subject: str | None = None, signer: str | None = None,
+                   issued_on: date | None = None, corrects=None, correction: str | None = None,
+                   facts: dict[str, Any] | None = None):
     """Draw the next number of the issuer's register, date, render and store one document.
 
-    `build(content=, issuer=, names=, number=, issued_on=)` lays the document out.
+    `build(content=, issuer=, names=, number=, issued_on=)` lays the document out. The number comes
+    from the series of the document's own date (a document dated in an earlier year takes the next
+    number of that year). `corrects` is the document it corrects or replaces; `facts` what it was
+    built from besides the plan (kept to render it again).
     """
     issuer = uow.bodies.get(content.issuer)
     doc_type = doc_type or content.doc_type
-    issued_on = now.date()
+    issued_on = issued_on or now.date()
     code = numbering.type_code(doc_type)
     series = numbering.series_key(regime=issuer.regime, issued_on=issued_on, term=issuer.term, code=code)
     number = uow.register.next_number(issuer.id, series)
@@ -231,7 +295,8 @@ def issue_document(*, uow, plan_id: int, kind: str, content: PlanContent, actor:
         plan_id=plan_id, kind=kind, doc_type=doc_type, body_id=issuer.id, series=series,
         number=number, symbol=sym, reference=numbering.reference(regime=issuer.regime, number=number, sym=sym),
         issued_on=issued_on, subject=subject or content.title, signer_id=signer or actor,
-        file_name=official.file_stem + ".docx", sha256=sha256(data), content=data, created_at=now)
+        file_name=official.file_stem + ".docx", sha256=sha256(data), content=data, created_at=now,
+        corrects_id=corrects.id if corrects is not None else None, correction=correction, facts=facts)
 
 
 def rerender_plan(*, uow, document_id: int, render: Renderer) -> bytes:
@@ -246,8 +311,9 @@ def rerender_plan(*, uow, document_id: int, render: Renderer) -> bytes:
     plan = get_plan(uow, doc.plan_id)
     content = PlanContent.from_dict(plan.content)
     names = {b.id: b.name for b in uow.bodies.all()}
+    old = uow.documents.get(doc.corrects_id) if doc.corrects_id else None
     official = plan_document(content=content, issuer=uow.bodies.get(doc.body_id), names=names,
-                             number=doc.number, issued_on=doc.issued_on)
+                             number=doc.number, issued_on=doc.issued_on, replaces=replaced_line(uow, old))
     return render(official)
 
 

@@ -163,7 +163,8 @@ def issue_review(*, uow, review_id: int, actor: str, now: datetime, render: Rend
     snap = review.snapshot
     doc = issue_document(uow=uow, plan_id=plan.id, kind=review.kind, content=content, actor=actor, now=now,
                          render=render, build=partial(document_of, snap), doc_type="BÁO CÁO", subject=snap["title"],
-                         signer=content.signer.user if content.signer else actor)
+                         signer=content.signer.user if content.signer else actor,
+                         facts={"period": review.period_key, "review": review.id})
     review.document_id = doc.id
     if review.kind == "close":
         period = uow.periods.get(plan.id, review.period_key)

@@ -1,7 +1,7 @@
 """reviews with a life of their own, and plans linked to the higher plans they implement
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-26
 
 - `review`: a sơ kết / tổng kết report drafted from the roll-up (its snapshot), approved, issued
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
