@@ -90,13 +90,17 @@ def test_no_overdue_list_goes_out_on_a_public_holiday_and_days_late_skip_it(org,
     assert "quá hạn 11 ngày làm việc" in mail_text(org, row)
 
 
-def test_a_batch_of_reports_is_recorded_unit_by_unit_as_new_versions(org, reporting_plan, now):
+def test_a_batch_of_reports_is_recorded_unit_by_unit_as_new_versions_and_a_retry_records_nothing_twice(
+        org, reporting_plan, now):
+    from domain.services import reports
     from tests.test_orchestration_followup import events
 
     batch = [{"unit": "VHXH-HB", "actor": "ha.vhxh", "figures": {"CT5": "56 %"}},
              {"unit": "MTTQ-HB", "actor": "minh.mttq", "figures": {"CT1": 2}, "note": "Bổ sung"}]
     with org() as uow:
-        assert reporting.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 2
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 2
+    with org() as uow:  # the same batch again (a retried task): each unit already says this
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 0
     with org() as uow:
         period = uow.periods.get(reporting_plan, "2026-Q4")
         latest = uow.reports.latest(period.id)
