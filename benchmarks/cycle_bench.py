@@ -11,9 +11,13 @@ distributed (its mail sent by a warm-up deliver-mail flow). Then the cycle, time
 
 1. `open-reporting-period` (2026-Q4): the request for reports numbered, each unit's copy with its own
    form rendered (.docx), archived and mailed: N messages with attachments to the sink.
-2. `receive-reports`: nine units in ten report (one task per chunk of units).
-3. `send-reminders`: the others are reminded, by mail.
-4. `review-plan`: the roll-up of every target into the sơ kết BÁO CÁO (.docx with its chart and annex).
+   The request's number is drawn by one task, the copies by one task per chunk of units.
+2. `receive-reports`: nine units in ten report (one task per chunk of units); the same batch sent
+   again (a retried delivery) records nothing: each unit already says this (checked, not timed).
+3. `send-reminders`: the others are reminded, by mail, each with its own form attached again.
+4. the sơ kết: `review-plan` rolls every target up into the draft BÁO CÁO, the drafter submits it, the
+   approver approves it (the services, with their notices), `issue-review` numbers it, renders its
+   .docx (chart and annex) and mails it to the plan's recipients with the notices.
 
 Prints each step's time, the total per size, and the ratio of the largest size's total to the
 smallest's (linear scaling from 200 to 2,000 units is a ratio of 10). Task runs are counted from
@@ -119,15 +123,46 @@ def build(n: int, workdir: Path, sink) -> int:
 
 
 def reports_for(plan_id: int, n: int) -> list[dict]:
-    """Nine units in ten report their targets' figures (the tenth stays silent, to be reminded)."""
+    """Nine units in ten report their targets' figures (the tenth stays silent, to be reminded): around the
+    plan's figure, whole for counts ("mô hình", "người"), at most 100 for a percentage."""
     from domain.model.plan import PlanContent
+    from domain.model.report_form import is_count_unit
     from flows import runtime
+
+    def figure(target, i: int) -> float:
+        value = (target.value or 1) * (0.9 + (i % 5) / 20)
+        if is_count_unit(target.unit):
+            return float(round(value))
+        return min(value, 100.0) if target.unit == "%" else value
 
     with runtime.uow() as uow:
         content = PlanContent.from_dict(uow.plans.get(plan_id).content)
-    return [{"unit": u, "actor": f"bc.{u.lower()}",
-             "figures": {t.id: (t.value or 1) * (0.9 + (i % 5) / 20) for t in content.targets_for(u)}}
+    return [{"unit": u, "actor": f"bc.{u.lower()}", "figures": {t.id: figure(t, i) for t in content.targets_for(u)}}
             for i, u in enumerate(unit_ids(n)) if i % 10 != 9]
+
+
+def review_issued(plan_id: int) -> None:
+    """The sơ kết drafted from the roll-up, submitted, approved, then numbered, rendered and mailed."""
+    from domain.services import reviews
+    from flows import lifecycle, runtime
+
+    review_id = lifecycle.review_plan_flow(plan_id)
+    for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
+        with runtime.uow() as uow:
+            reviews.decide_review(uow=uow, review_id=review_id, action=action, actor=actor, now=NOW,
+                                  id_domain="kehoach.local")
+    lifecycle.issue_review_flow(review_id, "tam.pct")
+
+
+def outbox_state(plan_id: int) -> dict[str, int]:
+    """How many of the plan's messages are in each state (sent, pending, failed...)."""
+    from flows import runtime
+
+    counts: dict[str, int] = {}
+    with runtime.uow() as uow:
+        for row in uow.outbox.for_plan(plan_id):
+            counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
 
 
 def task_runs_so_far() -> int:
@@ -145,23 +180,30 @@ def run_size(n: int, workdir: Path, sink, log) -> SizeResult:
     plan_id = build(n, workdir, sink)
     log(f"{n} units: database, organisation and distributed plan built in {time.perf_counter() - started:.1f} s"
         " (not counted)")
-    before_mail, before_runs = sink.count, task_runs_so_far()
+    before_mail, before_runs, before_sent = sink.count, task_runs_so_far(), outbox_state(plan_id).get("sent", 0)
     reports = reports_for(plan_id, n)
     steps = (("open period (forms, requests, mail)", lambda: lifecycle.open_reporting_period_flow(plan_id, PERIOD)),
              ("reports submitted", lambda: lifecycle.receive_reports_flow(plan_id, reports, PERIOD)),
              ("reminders (mail)", lambda: lifecycle.send_reminders_flow(plan_id)),
-             ("roll-up and review", lambda: lifecycle.review_plan_flow(plan_id)))
+             ("roll-up, review approved and issued (mail)", lambda: review_issued(plan_id)))
     for name, step in steps:
         t0 = time.perf_counter()
         step()
         result.steps[name] = time.perf_counter() - t0
         log(f"  {name}: {result.steps[name]:.2f} s")
+        if name == "reports submitted":
+            again = lifecycle.receive_reports_flow(plan_id, reports[:50], PERIOD)  # a retried delivery
+            if again != 0:
+                raise SystemExit(f"{n} units: a batch sent again recorded {again} reports a second time")
     result.messages = sink.count - before_mail
     time.sleep(2)  # task-run records arrive as events after the flows return
     result.task_runs = task_runs_so_far() - before_runs
-    expected_mail = n + (n - len(reports))
-    if result.messages != expected_mail:
-        raise SystemExit(f"{n} units: {result.messages} messages arrived, {expected_mail} expected")
+    state = outbox_state(plan_id)
+    sent = state.get("sent", 0) - before_sent
+    if set(state) != {"sent"} or result.messages != sent:
+        raise SystemExit(f"{n} units: {result.messages} messages arrived, {sent} sent; the outbox holds {state}")
+    if sent < n + (n - len(reports)):
+        raise SystemExit(f"{n} units: {sent} messages sent, fewer than a request per unit and a reminder per silent one")
     return result
 
 

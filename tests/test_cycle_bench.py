@@ -17,6 +17,7 @@ def test_the_cycle_benchmark_runs_a_whole_cycle_at_two_tiny_sizes_and_prints_the
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cycle_bench.py"), "--units", "4", "12",
                            "--keep", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "12 units:" in done.stdout and "(13 messages" in done.stdout  # 12 requests, the tenth unit reminded
+    assert "12 units:" in done.stdout and "(26 messages" in done.stdout  # 12 requests, the tenth unit reminded,
+    # the sơ kết to its ten recipients and the three notices (submitted, approved, issued)
     assert "ratio 12 / 4 units:" in done.stdout
     assert len(list((tmp_path / "units-12" / "documents").glob("*.docx"))) >= 12
