@@ -186,11 +186,19 @@ def record_report_file(plan_id: int, report, source: dict, actor: str, unit: str
 
 
 @task
-def queue_reminders(plan_id: int, actor: str) -> int:
-    """Queue a reminder to every unit that has not reported yet."""
+def units_to_remind(plan_id: int) -> dict:
+    """The open period due next and the units that have not reported for it yet."""
+    with runtime.uow() as uow:
+        return reporting.units_to_remind(uow=uow, plan_id=plan_id, now=runtime.now())
+
+
+@task
+def queue_reminders(plan_id: int, actor: str, period_key: str, units: list[str]) -> int:
+    """Queue a reminder to each unit of a chunk that has still not reported."""
     with runtime.uow() as uow:
         return reporting.remind_missing(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
-                                        id_domain=runtime.settings().message_id_domain)
+                                        id_domain=runtime.settings().message_id_domain, period_key=period_key,
+                                        units=units)
 
 
 @task
@@ -402,8 +410,10 @@ def receive_report_file_flow(plan_id: int, path: str, actor: str, unit: str | No
 
 @flow(name="send-reminders")
 def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
-    """Remind the units that have not reported for the open period."""
-    queue_reminders(plan_id, actor)
+    """Remind the units that have not reported for the open period, one task per chunk of units."""
+    late = units_to_remind(plan_id)
+    for chunk in chunks(late["units"], UNITS_PER_TASK):
+        queue_reminders(plan_id, actor, late["period"], chunk)
     return deliver_mail(plan_id)
 
 

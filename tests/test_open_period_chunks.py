@@ -128,3 +128,25 @@ def test_copies_for_a_period_never_opened_are_refused(org, plan_data, now):
     with pytest.raises(DomainError) as refused:
         copies_for(org, plan_id, UNITS, now)
     assert refused.value.code == "no_open_period"
+
+
+def test_reminders_go_a_chunk_of_units_at_a_time_each_unit_once_a_day(org, plan_data, now):
+    from tests.test_services import submit
+
+    plan_id = distributed_plan(org, plan_data, now)
+    open_q4(org, plan_id, now)
+    submit(org, plan_id, "MTTQ-HB", {"CT1": 1}, "minh.mttq", now)
+    with org() as uow:
+        late = reporting.units_to_remind(uow=uow, plan_id=plan_id, now=now)
+    assert late == {"period": "2026-Q4", "units": [u for u in UNITS if u != "MTTQ-HB"]}
+
+    def remind(units) -> int:
+        with org() as uow:
+            return reporting.remind_missing(uow=uow, plan_id=plan_id, actor="system", now=now, id_domain=ID_DOMAIN,
+                                            period_key=late["period"], units=units)
+
+    assert remind(["VHXH-HB", "MTTQ-HB", "CA-HB"]) == 2  # MTTQ-HB has reported meanwhile: not reminded
+    assert remind(late["units"][2:]) == 3 and remind(late["units"]) == 0  # each once that day
+    assert sorted(r.recipient_id for r in outbox(org, plan_id, "reminder")) == sorted(late["units"])
+    assert [e.data["units"] for e in events(org, plan_id, "remind")][:2] == [["VHXH-HB", "CA-HB"],
+                                                                          late["units"][2:]]

@@ -192,12 +192,25 @@ def reminder_key(period_key: str, now: datetime) -> str:
     return f"{period_key}@{local_date(now).isoformat()}"
 
 
+def units_to_remind(*, uow, plan_id: int, now: datetime, period_key: str | None = None) -> dict[str, Any]:
+    """The open period (the one named, else the one due next) and its executing units that have not reported:
+    {"period", "units"}, for `remind_missing` to remind a chunk at a time."""
+    plan = get_plan(uow, plan_id)
+    period = _open_period(uow, plan, period_key, now)
+    return {"period": period.key, "units": missing_units(uow, plan, period)}
+
+
 def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
-                   period_key: str | None = None) -> int:
-    """Queue a reminder to every executing unit that has not reported for the open period."""
+                   period_key: str | None = None, units: list[str] | None = None) -> int:
+    """Queue a reminder to every executing unit that has not reported for the open period (only those of
+    `units`, a chunk, when given), with its audit event, in one transaction; returns how many were queued
+    (a unit reminded already today is not queued again)."""
     plan = get_plan(uow, plan_id)
     period = _open_period(uow, plan, period_key, now)
     missing = missing_units(uow, plan, period)
+    if units is not None:
+        chunk = set(units)
+        missing = [u for u in missing if u in chunk]
     apply(uow=uow, plan=plan, action="remind", actor=actor, now=now,
           data={"period": period.key, "units": missing})
     queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
