@@ -22,6 +22,15 @@ MESSAGES: dict[str, str] = {
     "duplicate_id": "Mã «{id}» bị trùng{where}. Mỗi {what} phải có một mã riêng.",
     "unknown_ref": "«{ref}»{where} không phải là {what} đã khai báo. Hãy khai báo trước hoặc sửa lại mã.",
     "at_line": " (dòng {line})",
+    # the holiday file (KEHOACH_HOLIDAYS_FILE)
+    "holidays_file_missing": (
+        "Không tìm thấy tệp ngày nghỉ {file} (KEHOACH_HOLIDAYS_FILE). Hãy sửa đường dẫn hoặc bỏ thiết lập đó."
+    ),
+    "holidays_file_encoding": "Tệp ngày nghỉ {file} không phải văn bản Unicode (UTF-8). Hãy lưu lại với bảng mã UTF-8.",
+    "holidays_line": (
+        "Tệp ngày nghỉ {file}, dòng {line} («{text}»): {problem}. Mỗi dòng ghi một ngày, ví dụ "
+        "«2027-02-05 nghỉ Tết Nguyên đán» hoặc «2026-08-22 làm bù Làm bù cho thứ Hai 31/8»."
+    ),
     # importing drafts
     "unknown_encoding": (
         "Không đọc được bảng mã của tệp: không phải Unicode (UTF-8, UTF-16), TCVN3 hay Windows-1258. "
@@ -79,6 +88,23 @@ MESSAGES: dict[str, str] = {
     "signer_no_role": "Người ký «{user}» chưa có vai trò «ký» tại {body}. Hãy bổ sung vai trò trong tệp tổ chức.",
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
+    "period_key_invalid": (
+        "Mã kỳ «{key}» không hợp lệ. Hãy dùng NĂM-Q1..Q4 cho quý (2026-Q4), NĂM-6T cho 6 tháng đầu năm "
+        "(2026-6T), NĂM-9T cho 9 tháng (2026-9T) hoặc NĂM-N cho cả năm (2026-N); kỳ đột xuất mở bằng --from, "
+        "--to và --deadline."
+    ),
+    "unknown_head": (
+        "Thủ trưởng «{user}» của cơ quan {body} (trường head) không phải là người dùng đã khai báo. "
+        "Hãy khai báo người đó trong mục users hoặc sửa lại mã."
+    ),
+    "no_period": "Kế hoạch #{plan} chưa mở kỳ báo cáo «{period}». Các kỳ đã mở: {known}.",
+    "period_key_and_dates": "Hãy chọn một: --period (kỳ định kỳ) hoặc --from, --to, --deadline (kỳ đột xuất), không dùng cả hai.",
+    "period_ad_hoc_incomplete": (
+        "Kỳ báo cáo đột xuất cần đủ ba ngày: --from (bắt đầu), --to (kết thúc) và --deadline (hạn gửi)."
+    ),
+    "day_invalid": "«{text}» không phải là ngày. Hãy ghi ngày dạng NGÀY/THÁNG/NĂM (ví dụ 15/03/2026) hoặc 2026-03-15.",
+    "period_dates": "Kỳ báo cáo kết thúc ngày {end} trước ngày bắt đầu {start}. Hãy sửa --from hoặc --to.",
+    "period_deadline": "Hạn gửi báo cáo {deadline} trước ngày kết thúc kỳ {end}. Hãy đặt --deadline từ ngày {end} trở đi.",
     "period_exists": "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã được mở ngày {opened}.",
     "unit_not_in_plan": (
         "Đơn vị «{unit}» không được giao nhiệm vụ thực hiện nào trong kế hoạch #{plan}, "

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     reminder_days_before: int = 2  # the daily sweep reminds late units from this many working days before a deadline
     overdue_follow_up_days: int = 10  # and sends the overdue list on this many working days after it
     timezone: str = "Asia/Ho_Chi_Minh"
+    holidays_file: Path | None = None  # lines that complete or correct the shipped holidays (domain/model/calendar.py)
 
 
 @lru_cache

@@ -315,11 +315,73 @@ def _print_documents(plan: int) -> None:
 
 # --- reporting ---------------------------------------------------------------------------
 @period_app.command("open")
-def period_open(plan: int, period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: quý hiện tại)."),
+def period_open(plan: int,
+                period: Optional[str] = typer.Option(None, help="Mã kỳ: 2026-Q4 (quý), 2026-6T (6 tháng), 2026-9T "
+                                                                "(9 tháng), 2026-N (năm); mặc định: quý hiện tại."),
+                start: Optional[str] = typer.Option(None, "--from", help="Kỳ đột xuất: ngày bắt đầu (15/03/2026)."),
+                end: Optional[str] = typer.Option(None, "--to", help="Kỳ đột xuất: ngày kết thúc."),
+                deadline: Optional[str] = typer.Option(None, "--deadline", help="Kỳ đột xuất: hạn gửi báo cáo."),
+                label: Optional[str] = typer.Option(None, "--label", help="Kỳ đột xuất: tên kỳ (ví dụ «Đợt cao điểm "
+                                                                          "tháng 3»)."),
                 actor: str = AS_SYSTEM) -> None:
-    """Mở kỳ báo cáo quý và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
-    totals = run(lambda: _lifecycle().open_reporting_period_flow(plan, period, actor))
+    """Mở kỳ báo cáo (quý, 6 tháng, 9 tháng, năm hoặc đột xuất) và gửi đề nghị báo cáo tới các đơn vị thực hiện."""
+    from domain.model.calendar import parse_day
+
+    def go():
+        if period and (start or end or deadline):
+            raise DomainError("period_key_and_dates")
+        days = [parse_day(d) if d else None for d in (start, end, deadline)]
+        return _lifecycle().open_reporting_period_flow(plan, period, actor, *days, label)
+
+    totals = run(go)
     console.print(f"Đã mở kỳ báo cáo; gửi {totals['sent']} thư đề nghị báo cáo.")
+
+
+@app.command("status")
+def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4."),
+           as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")) -> None:
+    """Tình hình báo cáo: đơn vị đã báo cáo (phiên bản), đơn vị quá hạn, tiến độ từng chỉ tiêu."""
+    import json
+
+    from domain.model.calendar import local_date
+    from domain.services.status import plan_status
+
+    def go():
+        with runtime.uow() as uow:
+            return plan_status(uow=uow, plan_id=plan, today=local_date(runtime.now()), calendar=runtime.calendar(),
+                               period_key=period)
+
+    result = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not result["periods"]:
+        console.print(f"Kế hoạch #{plan} chưa mở kỳ báo cáo nào.")
+    for p in result["periods"]:
+        console.print(f"[bold]{p['label']}[/] ({p['key']}): từ {_day(p['start'])} đến {_day(p['end'])}, "
+                      f"hạn gửi {_day(p['deadline'])} — đã báo cáo {p['reported']}/{p['expected']} đơn vị"
+                      + (f", quá hạn {len(p['late'])}" if p["late"] else ""))
+        units = Table("Đơn vị", "Tình trạng", "Phiên bản", "Ngày gửi")
+        for u in p["units"]:
+            if u["reported"]:
+                state = "đã báo cáo" + (f" (muộn {u['days_late']} ngày làm việc)" if u["days_late"] else "")
+            else:
+                state = f"quá hạn {u['days_late']} ngày làm việc" if u["days_late"] else "chưa báo cáo"
+            units.add_row(u["name"], state, str(u["version"] or ""), _day(u["submitted_on"]) if u["reported"] else "")
+        console.print(units)
+        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đạt")
+        for t in p["targets"]:
+            met = {True: "đạt", False: "chưa đạt", None: "—"}[t["met"]]
+            unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
+            targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
+                            f"{t['reported']}/{t['expected']}", met)
+        console.print(targets)
+
+
+def _day(iso: str | None) -> str:
+    from datetime import date as _date
+
+    return f"{_date.fromisoformat(iso):%d/%m/%Y}" if iso else ""
 
 
 @report_app.command("submit")
@@ -509,6 +571,7 @@ def receipt_remind(plan: Optional[int] = typer.Option(None, "--plan", help="Ch�
         s = runtime.settings()
         with runtime.uow() as uow:
             return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
+                                               calendar=runtime.calendar(),
                                                reminder_days=s.receipt_reminder_days, plan_id=plan, actor=actor)
 
     console.print(message("receipt_reminded", count=run(go)))

@@ -13,7 +13,7 @@ from prefect.runtime import flow_run as current_flow_run
 from domain.adapters.yaml_source import load_yaml
 from domain.messages import DomainError
 from domain.model.mail import TransientMailError
-from domain.model.reporting import parse_period_key, quarter_containing
+from domain.model.calendar import local_date
 from domain.services import delivery, org, plans, reporting, reports
 from flows import outbox, runtime
 
@@ -60,7 +60,8 @@ def for_each_plan(plan_ids: list[int], call: Callable[..., int | None]) -> int:
             with runtime.uow() as uow:
                 total += call(uow, plan_id) or 0
         except Exception as exc:
-            failures.append(f"#{plan_id}: {exc}")
+            failures.append(f"#{plan_id[0]} {plan_id[1]}: {exc}" if isinstance(plan_id, (tuple, list))
+                            else f"#{plan_id}: {exc}")
     if failures:
         raise DomainError("plans_failed", count=len(failures), failures="; ".join(failures))
     return total
@@ -99,16 +100,15 @@ def queue_distribution(plan_id: int, actor: str) -> int:
 
 
 @task
-def open_period(plan_id: int, period_key: str | None, actor: str) -> int:
+def open_period(plan_id: int, period_key: str | None, actor: str, start: date | None = None,
+                end: date | None = None, deadline: date | None = None, label: str | None = None) -> int:
     """Open the reporting period, issue the request for reports and queue each unit's copy with its form."""
-    days = runtime.settings().report_deadline_days
-    period = (parse_period_key(period_key, deadline_days=days) if period_key
-              else quarter_containing(runtime.now().date(), deadline_days=days))
     with runtime.uow() as uow:
-        return reporting.open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=runtime.now(),
-                                     id_domain=runtime.settings().message_id_domain, render=runtime.render_docx,
-                                     on_progress=lambda done, total: runtime.progress("copies", done, total),
-                                     run=current_flow_run.id)
+        return reporting.open_plan_period(
+            uow=uow, plan_id=plan_id, period_key=period_key, start=start, end=end, deadline=deadline, label=label,
+            actor=actor, now=runtime.now(), id_domain=runtime.settings().message_id_domain, render=runtime.render_docx,
+            deadline_days=runtime.settings().report_deadline_days, calendar=runtime.calendar(),
+            on_progress=lambda done, total: runtime.progress("copies", done, total), run=current_flow_run.id)
 
 
 @task
@@ -166,7 +166,7 @@ def remind_before_deadline(plan_ids: list[int]) -> int:
     s = runtime.settings()
     return for_each_plan(plan_ids, lambda uow, plan_id: reporting.remind_before_deadline(
         uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
-        days_before=s.reminder_days_before))
+        days_before=s.reminder_days_before, calendar=runtime.calendar()))
 
 
 @task
@@ -175,7 +175,7 @@ def follow_up_overdue(plan_ids: list[int]) -> int:
     s = runtime.settings()
     return for_each_plan(plan_ids, lambda uow, plan_id: reporting.follow_up_overdue(
         uow=uow, plan_id=plan_id, now=runtime.now(), id_domain=s.message_id_domain,
-        overdue_days=s.overdue_follow_up_days))
+        overdue_days=s.overdue_follow_up_days, calendar=runtime.calendar()))
 
 
 @task
@@ -184,32 +184,35 @@ def remind_unconfirmed_receipts() -> int:
     s = runtime.settings()
     with runtime.uow() as uow:
         return delivery.remind_unconfirmed(uow=uow, now=runtime.now(), id_domain=s.message_id_domain,
-                                           reminder_days=s.receipt_reminder_days)
+                                           reminder_days=s.receipt_reminder_days, calendar=runtime.calendar())
 
 
 @task
-def plans_due_for_period(period_key: str) -> list[int]:
-    """Distributed plans that have not opened the period yet."""
-    with runtime.uow() as uow:
-        return reporting.plans_due_for_period(uow=uow, period_key=period_key)
-
-
-@task
-def open_periods(plan_ids: list[int], period_key: str, done_before: int, total: int) -> int:
-    """Open the period of each plan of a chunk (skipping any already open), issuing and queueing its requests."""
+def due_periods(period_key: str | None) -> list[tuple[int, str]]:
+    """(plan, period) of every period due to open today that is not open yet."""
     s = runtime.settings()
-    period = parse_period_key(period_key, deadline_days=s.report_deadline_days)
+    with runtime.uow() as uow:
+        return reporting.due_periods(uow=uow, today=local_date(runtime.now()), deadline_days=s.report_deadline_days,
+                                     calendar=runtime.calendar(), period_key=period_key)
+
+
+@task
+def open_periods(due: list[tuple[int, str]], done_before: int, total: int) -> int:
+    """Open each (plan, period) of a chunk (skipping any already open), issuing and queueing its requests."""
+    s = runtime.settings()
     done = [done_before]
 
-    def open_one(uow, plan_id: int) -> int:
-        queued = reporting.open_period_unless_open(uow=uow, plan_id=plan_id, period=period, actor="system",
-                                                   now=runtime.now(), id_domain=s.message_id_domain,
-                                                   render=runtime.render_docx)
+    def open_one(uow, item) -> int:
+        plan_id, period_key = item
+        queued = reporting.open_due_period(uow=uow, plan_id=plan_id, period_key=period_key, actor="system",
+                                           now=runtime.now(), id_domain=s.message_id_domain,
+                                           render=runtime.render_docx, deadline_days=s.report_deadline_days,
+                                           calendar=runtime.calendar())
         done[0] += 1
         runtime.progress("periods", done[0], total)
         return queued or 0
 
-    return for_each_plan(plan_ids, open_one)
+    return for_each_plan(due, open_one)
 
 
 @task
@@ -252,12 +255,6 @@ def write_plans_documents(plan_ids: list[int]) -> int:
                  for item in plans.issued_files(uow=uow, plan_id=plan_id) + reporting.issued_copies(uow=uow,
                                                                                                   plan_id=plan_id)]
     return len(runtime.write_documents(items))
-
-
-def current_period_key(period_key: str | None) -> str:
-    """The period named, else the quarter whose NĐ 09/2019 window holds today."""
-    return period_key or quarter_containing(runtime.now().date(),
-                                            deadline_days=runtime.settings().report_deadline_days).key
 
 
 def chunks(ids: list[int], size: int) -> list[list[int]]:
@@ -303,9 +300,11 @@ def distribute_plan_flow(plan_id: int, actor: str = "system") -> dict:
 
 
 @flow(name="open-reporting-period")
-def open_reporting_period_flow(plan_id: int, period_key: str | None = None, actor: str = "system") -> dict:
-    """Open a quarterly reporting period, archive the request for reports and send each unit its copy."""
-    open_period(plan_id, period_key, actor)
+def open_reporting_period_flow(plan_id: int, period_key: str | None = None, actor: str = "system",
+                               start: date | None = None, end: date | None = None, deadline: date | None = None,
+                               label: str | None = None) -> dict:
+    """Open a reporting period (by key, or ad hoc by its dates), archive the request and send each unit its copy."""
+    open_period(plan_id, period_key, actor, start, end, deadline, label)
     write_documents(plan_id)
     return deliver_mail(plan_id)
 
@@ -366,11 +365,11 @@ def daily_sweep_flow() -> dict:
 
 @flow(name="open-due-periods")
 def open_due_periods_flow(period_key: str | None = None) -> dict:
-    """Open the current quarter's reporting period of every distributed plan that has not opened it yet."""
-    key = current_period_key(period_key)
-    plan_ids = plans_due_for_period(key)
+    """Open the periods due today (quý, 6 tháng, 9 tháng, năm, as each plan declares) that are not open yet."""
+    due = due_periods(period_key)
     requests = 0
-    for i, chunk in enumerate(chunks(plan_ids, PLANS_PER_TASK)):
-        requests += open_periods(chunk, key, i * PLANS_PER_TASK, len(plan_ids))
-        write_plans_documents(chunk)
-    return {"period": key, "plans": len(plan_ids), "requests": requests, **deliver_mail()}
+    for i, chunk in enumerate(chunks(due, PLANS_PER_TASK)):
+        requests += open_periods(chunk, i * PLANS_PER_TASK, len(due))
+        write_plans_documents(sorted({plan_id for plan_id, _ in chunk}))
+    return {"period": ", ".join(sorted({key for _, key in due})) or "—", "plans": len({p for p, _ in due}),
+            "periods": len(due), "requests": requests, **deliver_mail()}

@@ -41,6 +41,20 @@ def now() -> datetime:
     return datetime.now(ZoneInfo(settings().timezone))
 
 
+_calendars: dict[str, object] = {}
+
+
+def calendar():
+    """The working calendar: the shipped holidays, extended by KEHOACH_HOLIDAYS_FILE (read once per process)."""
+    from domain.adapters.holidays import load_calendar
+
+    path = settings().holidays_file
+    key = str(path or "")
+    if key not in _calendars:
+        _calendars[key] = load_calendar(path)
+    return _calendars[key]
+
+
 def documents_dir() -> Path:
     return Path(settings().documents_dir)
 

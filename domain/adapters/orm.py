@@ -19,6 +19,7 @@ class BodyRow(SQLModel, table=True):
     place: Optional[str] = None
     superior: Optional[str] = None
     term: Optional[str] = None
+    head: Optional[str] = None  # the user account of its head (thủ trưởng), told when the body is late
 
 
 class UserRow(SQLModel, table=True):

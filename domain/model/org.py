@@ -19,7 +19,8 @@ class Body:
 
     `abbr` is the body's part of the symbol ("UBND", "ĐU"); `superior` is the line printed
     above its name ("cơ quan chủ quản" / "cấp trên trực tiếp"); `term` is the Party term
-    ("nhiệm kỳ", e.g. "2025-2030") that numbers Party documents.
+    ("nhiệm kỳ", e.g. "2025-2030") that numbers Party documents; `head` is the user account of
+    its head ("thủ trưởng"), who is told when the body's report is overdue.
     """
 
     id: str
@@ -31,6 +32,7 @@ class Body:
     place: str | None = None
     superior: str | None = None
     term: str | None = None
+    head: str | None = None
 
 
 @dataclass(frozen=True)

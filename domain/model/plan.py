@@ -185,6 +185,8 @@ class PlanContent:
     implements: tuple[str, ...] = ()  # number-symbols of the documents it implements ("13-ĐA/TU")
     forms: tuple[Form, ...] = ()
     loose_text: tuple[str, ...] = ()  # text of the source the importer could not place; not printed
+    report_periods: tuple[str, ...] = ()  # the periods units report on ("quarter", "6 months", ...); none: quarters
+    report_cut_off: int | None = 14  # a Party body's own cut-off day (None: calendar months); state bodies: 14
 
     # --- rules read off the plan -------------------------------------------------------
     def target(self, target_id: str) -> Target:
@@ -269,6 +271,8 @@ class PlanContent:
             forms=tuple(Form(title=f["title"], rows=tuple(tuple(r) for r in f["rows"]),
                              header_rows=f.get("header_rows", 1)) for f in data.get("forms", ())),
             loose_text=tuple(data.get("loose_text", ())),
+            report_periods=tuple(data.get("report_periods", ())),
+            report_cut_off=data.get("report_cut_off", 14),
         )
 
 
@@ -483,7 +487,43 @@ def parse_plan(data: Any, *, source: str = "tệp kế hoạch") -> PlanContent:
         implements=_str_list(data, "implements"),
         forms=tuple(_form(n) for n in _mapping_list(data, "forms")),
         loose_text=_str_list(data, "loose_text"),
+        **_reporting(data),
     )
+
+
+# the periods a plan reports on (`reporting:`), in English or Vietnamese
+REPORT_KIND_WORDS = {
+    "quarter": "quarter", "quý": "quarter", "6 months": "6 months", "6 tháng": "6 months",
+    "9 months": "9 months", "9 tháng": "9 months", "year": "year", "năm": "year",
+}
+CALENDAR_MONTHS = ("cuối tháng", "calendar", "end of month")
+
+
+def _reporting(data: dict) -> dict[str, Any]:
+    """`reporting: [quý, 6 tháng, năm]`, or `reporting: {periods: [...], cut_off: 20 | cuối tháng}` (the
+    cut-off day of a Party body's periods; state bodies keep NĐ 09/2019's 14th)."""
+    node = data.get("reporting")
+    if node is None:
+        return {}
+    holder, key = (node, "periods") if isinstance(node, dict) else (data, "reporting")
+    kinds = []
+    for word in _str_list(holder, key):
+        kind = REPORT_KIND_WORDS.get(" ".join(word.lower().split()))
+        if kind is None:
+            raise DomainError("field_value", value=word, field="reporting", where=where(line_of(holder, key)),
+                              hint="mỗi kỳ là «quý», «6 tháng», «9 tháng» hoặc «năm»")
+        kinds.append(kind)
+    found = {"report_periods": tuple(dict.fromkeys(kinds))}
+    if isinstance(node, dict) and node.get("cut_off") is not None:
+        raw = node["cut_off"]
+        if isinstance(raw, str) and " ".join(raw.lower().split()) in CALENDAR_MONTHS:
+            found["report_cut_off"] = None
+        elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 28:
+            found["report_cut_off"] = raw
+        else:
+            raise DomainError("field_value", value=raw, field="cut_off", where=where(line_of(node, "cut_off")),
+                              hint="ghi ngày chốt số liệu từ 1 đến 28, hoặc «cuối tháng» cho tháng dương lịch")
+    return found
 
 
 def _unique(ids: list[str], what: str, node: dict, key: str) -> None:

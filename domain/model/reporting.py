@@ -2,13 +2,15 @@
 
 Quarters follow NĐ 09/2019 cut-offs: from the 15th of the month before the quarter to the
 14th of its last month. The sending deadline falls a set number of working days after the
-cut-off (weekends skipped; the public-holiday calendar comes with the reporting issue).
+cut-off, on the working calendar (domain/model/calendar.py: weekends, public holidays, make-up days).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from domain.messages import DomainError
+from domain.model.calendar import VIETNAM, WorkCalendar
 from domain.model.plan import Target
 
 ROMAN_Q = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -25,41 +27,30 @@ class Period:
     deadline: date
 
 
-def add_working_days(d: date, n: int) -> date:
-    """The n-th working day after `d` (Saturday and Sunday are not working days)."""
-    while n > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
+def add_working_days(d: date, n: int, cal: WorkCalendar = VIETNAM) -> date:
+    """The n-th working day after `d` (weekends and public holidays skipped, make-up Saturdays counted)."""
+    return cal.add_working_days(d, n)
 
 
-def is_working_day(d: date) -> bool:
-    return d.weekday() < 5
+def is_working_day(d: date, cal: WorkCalendar = VIETNAM) -> bool:
+    return cal.is_working_day(d)
 
 
-def working_days_before(d: date, n: int) -> date:
+def working_days_before(d: date, n: int, cal: WorkCalendar = VIETNAM) -> date:
     """The n-th working day before `d` (`d` itself when n is 0)."""
-    while n > 0:
-        d -= timedelta(days=1)
-        if is_working_day(d):
-            n -= 1
-    return d
+    return cal.working_days_before(d, n)
 
 
-def working_days_late(deadline: date, today: date) -> int:
+def working_days_late(deadline: date, today: date, cal: WorkCalendar = VIETNAM) -> int:
     """Working days from the day after `deadline` through `today` (0 until the deadline has passed)."""
-    days, d = 0, deadline
-    while d < today:
-        d += timedelta(days=1)
-        days += is_working_day(d)
-    return days
+    return cal.working_days_between(deadline, today)
 
 
 REMIND, OVERDUE = "remind", "overdue"
 
 
-def follow_up_step(today: date, deadline: date, *, remind_days_before: int, overdue_days: int = 10) -> str | None:
+def follow_up_step(today: date, deadline: date, *, remind_days_before: int, overdue_days: int = 10,
+                   cal: WorkCalendar = VIETNAM) -> str | None:
     """What the daily sweep does for an open period on `today`.
 
     "remind" on each working day from `remind_days_before` working days before the deadline through
@@ -68,11 +59,11 @@ def follow_up_step(today: date, deadline: date, *, remind_days_before: int, over
     (The next quarter opens on the 15th, before this one's deadline: each open period keeps its own
     calendar.)
     """
-    if not is_working_day(today):
+    if not cal.is_working_day(today):
         return None
     if today > deadline:
-        return OVERDUE if working_days_late(deadline, today) <= overdue_days else None
-    if today >= working_days_before(deadline, remind_days_before):
+        return OVERDUE if cal.working_days_between(deadline, today) <= overdue_days else None
+    if today >= cal.working_days_before(deadline, remind_days_before):
         return REMIND
     return None
 
@@ -95,31 +86,137 @@ def period_last_due(periods: list, today: date):
     return max(due or periods, key=lambda p: p.end)
 
 
-def quarter(year: int, q: int, *, deadline_days: int = 3) -> Period:
-    """Quarter `q` of `year` with NĐ 09/2019 cut-offs."""
+# --- period kinds: quý I–IV, 6 tháng, 9 tháng, năm, and ad-hoc periods ("đột xuất") --------------------
+QUARTER, HALF_YEAR, NINE_MONTHS, YEAR, AD_HOC = "quarter", "6 months", "9 months", "year", "ad hoc"
+KINDS = (QUARTER, HALF_YEAR, NINE_MONTHS, YEAR)
+KEY_SUFFIX = {HALF_YEAR: "6T", NINE_MONTHS: "9T", YEAR: "N"}
+LAST_MONTH = {HALF_YEAR: 6, NINE_MONTHS: 9, YEAR: 12}
+STATE_CUT_OFF = 14  # NĐ 09/2019 Đ.12: figures up to the 14th of the last month, from the 15th before
+AD_HOC_PREFIX = "DX-"  # "đột xuất"
+
+
+def _last_day(year: int, month: int) -> date:
+    return (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+
+
+def window(year: int, first_month: int, last_month: int, cut_off: int | None = STATE_CUT_OFF) -> tuple[date, date]:
+    """The dates months `first_month`..`last_month` of `year` cover: from the day after `cut_off` of the
+    month before to `cut_off` of the last month (NĐ 09/2019: 14), or whole calendar months (`cut_off` None)."""
+    if cut_off is None:
+        return date(year, first_month, 1), _last_day(year, last_month)
+    start_year, start_month = (year - 1, 12) if first_month == 1 else (year, first_month - 1)
+    return date(start_year, start_month, cut_off + 1), date(year, last_month, cut_off)
+
+
+def _period(key: str, label: str, start: date, end: date, deadline_days: int, cal: WorkCalendar) -> Period:
+    return Period(key, label, start, end, cal.add_working_days(end, deadline_days))
+
+
+def quarter(year: int, q: int, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+            cut_off: int | None = STATE_CUT_OFF) -> Period:
+    """Quarter `q` of `year` with NĐ 09/2019 cut-offs (or a Party body's own), due `deadline_days` working
+    days after its end."""
     if q not in ROMAN_Q:
         raise ValueError(q)
-    first_month = 3 * q - 2
-    start_year, start_month = (year - 1, 12) if first_month == 1 else (year, first_month - 1)
-    start = date(start_year, start_month, 15)
-    end = date(year, 3 * q, 14)
-    return Period(f"{year}-Q{q}", f"Quý {ROMAN_Q[q]}/{year}", start, end, add_working_days(end, deadline_days))
+    start, end = window(year, 3 * q - 2, 3 * q, cut_off)
+    return _period(f"{year}-Q{q}", f"Quý {ROMAN_Q[q]}/{year}", start, end, deadline_days, cal)
 
 
-def quarter_containing(d: date, *, deadline_days: int = 3) -> Period:
+def half_year(year: int, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+              cut_off: int | None = STATE_CUT_OFF) -> Period:
+    """"6 tháng đầu năm": 15/12 of the year before to 14/6 (NĐ 09/2019)."""
+    start, end = window(year, 1, 6, cut_off)
+    return _period(f"{year}-6T", f"6 tháng đầu năm {year}", start, end, deadline_days, cal)
+
+
+def nine_months(year: int, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+                cut_off: int | None = STATE_CUT_OFF) -> Period:
+    """"9 tháng": 15/12 of the year before to 14/9 (as Party practice and statistics use it)."""
+    start, end = window(year, 1, 9, cut_off)
+    return _period(f"{year}-9T", f"9 tháng năm {year}", start, end, deadline_days, cal)
+
+
+def whole_year(year: int, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+               cut_off: int | None = STATE_CUT_OFF) -> Period:
+    """"Năm": 15/12 of the year before to 14/12 (NĐ 09/2019 Đ.12 k.4)."""
+    start, end = window(year, 1, 12, cut_off)
+    return _period(f"{year}-N", f"Năm {year}", start, end, deadline_days, cal)
+
+
+BUILDERS = {HALF_YEAR: half_year, NINE_MONTHS: nine_months, YEAR: whole_year}
+
+
+def ad_hoc(start: date, end: date, deadline: date, label: str | None = None, *, cal: WorkCalendar = VIETNAM) -> Period:
+    """An ad-hoc period ("kỳ đột xuất") with its own dates; a deadline on a day off moves to the next working day."""
+    if end < start:
+        raise DomainError("period_dates", start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}")
+    if deadline < end:
+        raise DomainError("period_deadline", end=f"{end:%d/%m/%Y}", deadline=f"{deadline:%d/%m/%Y}")
+    label = " ".join((label or "").split()) or f"Từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"
+    return Period(f"{AD_HOC_PREFIX}{start:%Y%m%d}-{end:%Y%m%d}", label, start, end, cal.on_or_after(deadline))
+
+
+def period_kind(key: str) -> str:
+    """Which kind of period a key names ("2026-Q1" -> quarter, "2026-6T" -> 6 months, ...)."""
+    if key.startswith(AD_HOC_PREFIX):
+        return AD_HOC
+    if "-Q" in key:
+        return QUARTER
+    return {v: k for k, v in KEY_SUFFIX.items()}.get(key.rpartition("-")[2], "")
+
+
+def quarter_containing(d: date, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+                       cut_off: int | None = STATE_CUT_OFF) -> Period:
     """The quarter whose cut-off window holds `d` (15/12 already belongs to next year's quý I)."""
     for year in (d.year, d.year + 1):
         for q in range(1, 5):
-            p = quarter(year, q, deadline_days=deadline_days)
+            p = quarter(year, q, deadline_days=deadline_days, cal=cal, cut_off=cut_off)
             if p.start <= d <= p.end:
                 return p
     raise AssertionError(d)
 
 
-def parse_period_key(key: str, *, deadline_days: int = 3) -> Period:
-    """ "2026-Q4" -> the Period; ValueError for anything else."""
-    year, _, q = key.partition("-Q")
-    return quarter(int(year), int(q), deadline_days=deadline_days)
+def parse_period_key(key: str, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+                     cut_off: int | None = STATE_CUT_OFF) -> Period:
+    """ "2026-Q4", "2026-6T", "2026-9T", "2026-N" -> the Period; a DomainError for anything else
+    (an ad-hoc period is opened with its dates, not its key)."""
+    key = (key or "").strip().upper()
+    year_text, _, rest = key.partition("-")
+    if year_text.isdigit() and len(year_text) == 4 and 2000 <= int(year_text) <= 2100:
+        year = int(year_text)
+        if rest in ("Q1", "Q2", "Q3", "Q4"):
+            return quarter(year, int(rest[1]), deadline_days=deadline_days, cal=cal, cut_off=cut_off)
+        for kind, suffix in KEY_SUFFIX.items():
+            if rest == suffix:
+                return BUILDERS[kind](year, deadline_days=deadline_days, cal=cal, cut_off=cut_off)
+    raise DomainError("period_key_invalid", key=key)
+
+
+def periods_due(d: date, kinds, *, deadline_days: int = 3, cal: WorkCalendar = VIETNAM,
+                cut_off: int | None = STATE_CUT_OFF) -> list[Period]:
+    """The periods of `kinds` to open on `d`: a quarter from its first day, a longer period from the first day
+    of its last quarter (6 tháng on 15/3, 9 tháng on 15/6, năm on 15/9), so units are asked when it is near."""
+    q = quarter_containing(d, deadline_days=deadline_days, cal=cal, cut_off=cut_off)
+    year = int(q.key[:4])
+    due = []
+    for kind in kinds:
+        if kind == QUARTER:
+            due.append(q)
+        elif kind in BUILDERS:
+            p = BUILDERS[kind](year, deadline_days=deadline_days, cal=cal, cut_off=cut_off)
+            if p.end == q.end:
+                due.append(p)
+    return due
+
+
+def plan_cut_off(regime: str, content) -> int | None:
+    """The cut-off day of a plan's periods: NĐ 09/2019's 14th for a state issuer, the plan's own for a Party one."""
+    return STATE_CUT_OFF if regime != "party" else content.report_cut_off
+
+
+def plan_kinds(content) -> tuple[str, ...]:
+    """The kinds of period a plan reports on (quarters when it declares none)."""
+    return content.report_periods or (QUARTER,)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachm
 from domain.model.notices import NOTICE_KINDS
 from domain.model.org import User
 from domain.model.plan import PlanContent
-from domain.model.reporting import add_working_days, format_figure
+from domain.model.calendar import VIETNAM, WorkCalendar
+from domain.model.reporting import format_figure
 from domain.services.plans import recipients_with_mail
 from domain.services.workflow import apply, get_plan, record, require_user
 
@@ -621,12 +622,12 @@ def receipts_of_plan(*, uow, plan_id: int) -> list[dict[str, Any]]:
 
 
 def remind_unconfirmed(*, uow, now: datetime, id_domain: str, reminder_days: int, plan_id: int | None = None,
-                       actor: str = "system") -> int:
+                       actor: str = "system", calendar: WorkCalendar = VIETNAM) -> int:
     """Queue a reminder ("receipt_reminder", keyed by the day: at most one a day) to each recipient that
     has not confirmed receipt `reminder_days` working days after its copy was sent, and again every
     `reminder_days` working days after the last reminder; nothing on a day off. Returns how many."""
     today = now.date()
-    if today.weekday() >= 5:
+    if not calendar.is_working_day(today):
         return 0
     queued: dict[int, list[str]] = {}
     for receipt in uow.receipts.unconfirmed(plan_id):
@@ -636,7 +637,7 @@ def remind_unconfirmed(*, uow, now: datetime, id_domain: str, reminder_days: int
         last = uow.outbox.latest(document_id=receipt.document_id, recipient_id=receipt.recipient_id,
                                  kind=RECEIPT_REMINDER)
         since = (last.created_at if last is not None else mail.sent_at).astimezone(now.tzinfo).date()
-        if add_working_days(since, reminder_days) > today:
+        if calendar.add_working_days(since, reminder_days) > today:
             continue
         plan = uow.plans.get(receipt.plan_id)
         recipient = uow.bodies.get(receipt.recipient_id)

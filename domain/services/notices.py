@@ -102,17 +102,19 @@ def overdue_context(uow, plan, content: PlanContent, row) -> dict[str, Any]:
     document = uow.documents.get(plan.document_id)
     context = base_context(uow, plan, content, document, "")
     del context["recipient_name"]
-    context.update(period_context(uow, plan, content, row.recipient_id, row.period_key))
     period_key, _, day = row.period_key.partition("@")
     facts = next(e.data for e in uow.audit.events(plan.id)
                  if e.action == "follow_up" and e.data.get("period") == period_key and e.data.get("day") == day)
+    headed = facts.get("heads", {}).get(row.recipient_id, []) if row.recipient_type == "user" else []
+    context.update(period_context(uow, plan, content, headed[0] if headed else row.recipient_id, row.period_key))
+    context["head_of"] = ", ".join(uow.bodies.get(u).name for u in headed)
     period = uow.periods.get(plan.id, period_key)
     context.update(
         late_units=[{"id": u, "name": uow.bodies.get(u).name, "has_mail": bool(uow.bodies.get(u).email)}
                     for u in facts["units"]],
-        is_late=row.recipient_id in facts["units"],
+        is_late=row.recipient_id in facts["units"] or bool(headed),
         is_advisory=row.recipient_id in facts["advisory"],
-        days_late=working_days_late(period.deadline, date.fromisoformat(day)),
+        days_late=facts.get("days_late", working_days_late(period.deadline, date.fromisoformat(day))),
     )
     return context
 

@@ -54,7 +54,7 @@ def parse_organisation(data: Any, *, source: str) -> tuple[list[Body], list[tupl
         bodies.append(Body(
             id=body_id, name=_text(node, "name", required=True), regime=regime, abbr=_text(node, "abbr"),
             parent=_text(node, "parent"), email=_email(node, body_id), place=_text(node, "place"),
-            superior=_text(node, "superior"), term=_text(node, "term"),
+            superior=_text(node, "superior"), term=_text(node, "term"), head=_text(node, "head"),
         ))
     users: list[tuple[User, list[tuple[str, str]]]] = []
     for node in _list(data, "users"):
@@ -97,6 +97,9 @@ def load_organisation(*, uow, data: Any, source: str, actor: str, now: datetime)
         uow.users.upsert(user)
         uow.flush()
         uow.users.replace_grants(user.id, grants)
+    for body in bodies:
+        if body.head and uow.users.get(body.head) is None:
+            raise DomainError("unknown_head", body=body.id, user=body.head)
     record(uow=uow, actor=actor, action="load_organisation", now=now, data={
         "source": source, "bodies": sorted(b.id for b in bodies), "users": sorted(u.id for u, _ in users)})
     uow.commit()

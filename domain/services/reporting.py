@@ -1,18 +1,20 @@
 """Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Callable
 
 from domain.messages import DomainError
 from domain.model import numbering
 from domain.model.audit import sha256
+from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
-from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, follow_up_step, period_due_next,
-                                    period_last_due, roll_up)
+from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, ad_hoc, follow_up_step, parse_period_key,
+                                    period_due_next, period_kind, period_last_due, periods_due, plan_cut_off,
+                                    plan_kinds, quarter_containing, roll_up)
 from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
 from domain.services.delivery import queue
@@ -127,8 +129,8 @@ def missing_units(uow, plan, period) -> list[str]:
 
 
 def reminder_key(period_key: str, now: datetime) -> str:
-    """Reminders are keyed by period and day: at most one a day per unit, again on a later day."""
-    return f"{period_key}@{now.date().isoformat()}"
+    """Reminders are keyed by period and day (in Việt Nam): at most one a day per unit, again on a later day."""
+    return f"{period_key}@{local_date(now).isoformat()}"
 
 
 def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
@@ -222,6 +224,67 @@ def open_period_unless_open(*, uow, plan_id: int, period: Period, actor: str, no
                        render=render, on_progress=on_progress)
 
 
+def plan_period(*, uow, plan_id: int, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                period_key: str | None = None, start: date | None = None, end: date | None = None,
+                deadline: date | None = None, label: str | None = None) -> Period:
+    """The period a plan opens: an ad-hoc one from its own dates (and label), else the one `period_key` names,
+    else the quarter holding `today`; keyed periods follow the issuer's cut-offs (NĐ 09/2019 for state
+    bodies, the plan's `reporting: cut_off` for Party bodies) and end `deadline_days` working days later."""
+    plan = get_plan(uow, plan_id)
+    if start or end or deadline:
+        if not (start and end and deadline):
+            raise DomainError("period_ad_hoc_incomplete")
+        return ad_hoc(start, end, deadline, label, cal=calendar)
+    content = PlanContent.from_dict(plan.content)
+    issuer = uow.bodies.get(content.issuer)
+    cut_off = plan_cut_off(issuer.regime if issuer else "state", content)
+    if period_key:
+        return parse_period_key(period_key, deadline_days=deadline_days, cal=calendar, cut_off=cut_off)
+    return quarter_containing(today, deadline_days=deadline_days, cal=calendar, cut_off=cut_off)
+
+
+def open_plan_period(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str, render: Renderer,
+                     deadline_days: int, calendar: WorkCalendar = VIETNAM, period_key: str | None = None,
+                     start: date | None = None, end: date | None = None, deadline: date | None = None,
+                     label: str | None = None, on_progress: Progress = _no_progress, run: str | None = None) -> int:
+    """`open_period` for the period `plan_period` resolves (a key, ad-hoc dates, or the current quarter)."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key, start=start, end=end, deadline=deadline, label=label)
+    return open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, id_domain=id_domain,
+                       render=render, on_progress=on_progress, run=run)
+
+
+def due_periods(*, uow, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                period_key: str | None = None) -> list[tuple[int, str]]:
+    """(plan, period key) of every period due to open on `today` and not open yet, for each distributed plan
+    with units to report: the kinds it declares (`reporting:`, quarters by default) on their opening days
+    (`periods_due`), or only `period_key` when one is named (for the plans that report on its kind)."""
+    due = []
+    for plan in uow.plans.all():
+        content = PlanContent.from_dict(plan.content)
+        if plan.state != State.DISTRIBUTED or not content.executing_units():
+            continue
+        kinds = plan_kinds(content)
+        if period_key:
+            keys = [period_key] if period_kind(period_key) in kinds else []
+        else:
+            issuer = uow.bodies.get(content.issuer)
+            keys = [p.key for p in periods_due(today, kinds, deadline_days=deadline_days, cal=calendar,
+                                               cut_off=plan_cut_off(issuer.regime if issuer else "state", content))]
+        due += [(plan.id, key) for key in keys if uow.periods.get(plan.id, key) is None]
+    return due
+
+
+def open_due_period(*, uow, plan_id: int, period_key: str, actor: str, now: datetime, id_domain: str,
+                    render: Renderer, deadline_days: int, calendar: WorkCalendar = VIETNAM,
+                    on_progress: Progress = _no_progress) -> int | None:
+    """Open the plan's period `period_key` unless it is open already (then None), as the scheduled run does."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key)
+    return open_period_unless_open(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now,
+                                   id_domain=id_domain, render=render, on_progress=on_progress)
+
+
 def plans_with_open_period(*, uow) -> list[int]:
     """Plans being reported on: distributed, with an open period."""
     return [p.id for p in uow.plans.all()
@@ -233,13 +296,13 @@ def _open_periods(uow, plan) -> list:
 
 
 def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, days_before: int,
-                           actor: str = SYSTEM) -> int:
+                           actor: str = SYSTEM, calendar: WorkCalendar = VIETNAM) -> int:
     """The daily reminder: from `days_before` working days before an open period's deadline through the
     deadline, remind the units that have not reported, once a day; returns how many were queued."""
     plan = get_plan(uow, plan_id)
     queued = 0
     for period in _open_periods(uow, plan):
-        if follow_up_step(now.date(), period.deadline, remind_days_before=days_before) != REMIND:
+        if follow_up_step(local_date(now), period.deadline, remind_days_before=days_before, cal=calendar) != REMIND:
             continue
         key = reminder_key(period.key, now)
         if not missing_units(uow, plan, period) or any(
@@ -250,18 +313,30 @@ def remind_before_deadline(*, uow, plan_id: int, now: datetime, id_domain: str, 
     return queued
 
 
+def late_heads(uow, late: list[str]) -> dict[str, list[str]]:
+    """The heads (thủ trưởng) of the late units who have an address: user id -> the late units they head."""
+    heads: dict[str, list[str]] = {}
+    for unit in late:
+        body = uow.bodies.get(unit)
+        person = uow.users.get(body.head) if body and body.head else None
+        if person is not None and person.email:
+            heads.setdefault(person.id, []).append(unit)
+    return heads
+
+
 def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overdue_days: int = 10,
-                      actor: str = SYSTEM) -> int:
+                      actor: str = SYSTEM, calendar: WorkCalendar = VIETNAM) -> int:
     """On each of the `overdue_days` working days after an open period's deadline, queue one overdue list
-    to the plan's advisory bodies and to each late unit (no head of unit is modelled: the unit itself);
-    returns how many were queued.
+    to the plan's advisory bodies, to each late unit and to each late unit's head (the `head` of the body
+    in the organisation file, when that person has an address); returns how many were queued.
 
     One transaction, with an audit event per period that keeps the list as it stood that day; a
     second run the same day queues nothing.
     """
     plan = get_plan(uow, plan_id)
     content = PlanContent.from_dict(plan.content)
-    day = now.date().isoformat()
+    today = local_date(now)
+    day = today.isoformat()
 
     def has_mail(body_id: str) -> bool:
         body = uow.bodies.get(body_id)
@@ -269,8 +344,8 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
 
     queued = 0
     for period in _open_periods(uow, plan):
-        if follow_up_step(now.date(), period.deadline, remind_days_before=0,
-                          overdue_days=overdue_days) != OVERDUE_STEP:
+        if follow_up_step(today, period.deadline, remind_days_before=0, overdue_days=overdue_days,
+                          cal=calendar) != OVERDUE_STEP:
             continue
         late = missing_units(uow, plan, period)
         if not late or any(e.action == "follow_up" and e.data.get("period") == period.key
@@ -278,11 +353,13 @@ def follow_up_overdue(*, uow, plan_id: int, now: datetime, id_domain: str, overd
             continue
         advisory = advisory_bodies(content, has_mail)
         recipients = overdue_recipients(advisory, late, has_mail)
+        heads = late_heads(uow, late)
         apply(uow=uow, plan=plan, action="follow_up", actor=actor, now=now,
               data={"period": period.key, "day": day, "deadline": period.deadline.isoformat(), "units": late,
-                    "advisory": advisory, "recipients": recipients})
-        queued += sum(queue(uow, plan=plan, recipient=uow.bodies.get(b), kind=OVERDUE, now=now,
-                            id_domain=id_domain, period_key=reminder_key(period.key, now),
-                            document_id=plan.document_id) for b in recipients)
+                    "advisory": advisory, "recipients": recipients, "heads": heads,
+                    "days_late": calendar.working_days_between(period.deadline, today)})
+        people = [uow.bodies.get(b) for b in recipients] + [uow.users.get(h) for h in heads]
+        queued += sum(queue(uow, plan=plan, recipient=p, kind=OVERDUE, now=now, id_domain=id_domain,
+                            period_key=reminder_key(period.key, now), document_id=plan.document_id) for p in people)
     uow.commit()
     return queued

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from domain.messages import DomainError
+from domain.model.calendar import TIMEZONE, local_date
 from domain.model.plan import PlanContent
 from domain.model.report_form import FilledForm, ReportEntry, check_report, entry_from_data
 from domain.model.reporting import period_due_next
@@ -115,7 +117,7 @@ def _period(uow, plan, period_key: str | None, now: datetime):
             raise DomainError("unknown_period", plan=plan.id, period=period_key,
                               periods=", ".join(p.key for p in periods) or "chưa có")
     else:
-        period = period_due_next([p for p in periods if p.status == "open"], now.date())
+        period = period_due_next([p for p in periods if p.status == "open"], local_date(now))
         if period is None:
             raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
     if period.status != "open":
@@ -130,7 +132,7 @@ def _record(uow, plan, unit: str, period, entry: ReportEntry, *, actor: str, now
     latest = uow.reports.latest(period.id).get(unit)
     if latest is not None and entry.same_as(latest.figures, latest.note, latest.texts):
         raise DomainError("report_duplicate", unit=unit, period=period.label, version=latest.version,
-                          when=f"{latest.submitted_at.astimezone(now.tzinfo):%H:%M ngày %d/%m/%Y}")
+                          when=f"{latest.submitted_at.astimezone(ZoneInfo(TIMEZONE)):%H:%M ngày %d/%m/%Y}")
     version = latest.version + 1 if latest is not None else 1
     apply(uow=uow, plan=plan, action="submit_report", actor=actor, now=now, unit=unit,
           data={"period": period.key, "version": version, "figures": entry.figures, "note": entry.note or "",
@@ -204,7 +206,7 @@ def _any_period(uow, plan, period_key: str | None, now: datetime):
             raise DomainError("unknown_period", plan=plan.id, period=period_key,
                               periods=", ".join(p.key for p in periods) or "chưa có")
         return period
-    period = period_due_next([p for p in periods if p.status == "open"], now.date())
+    period = period_due_next([p for p in periods if p.status == "open"], local_date(now))
     if period is None:
         raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
     return period

@@ -1,7 +1,7 @@
 """report texts and source; a unit's request found by period
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23
 
 - `report.texts`: what a unit wrote beside its figures, read back from its filled form (a note per
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
