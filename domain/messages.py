@@ -71,7 +71,7 @@ MESSAGES: dict[str, str] = {
     # plans and workflow
     "unknown_plan": "Không có kế hoạch «{plan}». Dùng «kehoach plan list» để xem các kế hoạch.",
     "action_not_allowed": (
-        "Không thể «{action}» kế hoạch #{plan} khi đang ở trạng thái «{state}». "
+        "Không thể «{action}» {what} khi đang ở trạng thái «{state}». "
         "Các thao tác được phép lúc này: {allowed}."
     ),
     "role_required": (
@@ -80,12 +80,31 @@ MESSAGES: dict[str, str] = {
     ),
     "reason_required": "Phải ghi rõ lý do khi «{action}» (tùy chọn --reason).",
     "not_designated_signer": (
-        "Kế hoạch #{plan} do «{signer}» ký; người dùng «{user}» không phải người ký đã ghi trong kế hoạch."
+        "{What} do «{signer}» ký; người dùng «{user}» không phải người ký đã ghi trong kế hoạch."
     ),
     "already_issued": "Kế hoạch #{plan} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa.",
     "plan_frozen": "Kế hoạch #{plan} đang ở trạng thái «{state}» nên không được sửa nội dung.",
     "issuer_mismatch": "Tệp kế hoạch ghi cơ quan ban hành «{new}», khác kế hoạch #{plan} («{old}»).",
     "signer_no_role": "Người ký «{user}» chưa có vai trò «ký» tại {body}. Hãy bổ sung vai trò trong tệp tổ chức.",
+    # plans implementing a higher body's plan
+    "implements_unknown_id": (
+        "«implements: {cited}»: không có kế hoạch #{plan}. Hãy ghi đúng số của kế hoạch cấp trên "
+        "(kehoach plan list) hoặc số, ký hiệu và ngày của nó, ví dụ «Số 41/KH-UBND ngày 20/01/2026»."
+    ),
+    "implements_ambiguous": (
+        "«implements: {cited}» khớp với nhiều kế hoạch: {plans}. Hãy ghi thêm ngày ban hành và cơ quan ban hành "
+        "(«… ngày 20/01/2026 của Ủy ban nhân dân quận Kiến An») hoặc ghi số kế hoạch, ví dụ «#3»."
+    ),
+    "implements_not_found": (
+        "Chưa tìm thấy kế hoạch «{cited}» trong hệ thống: kế hoạch được giữ như văn bản trích dẫn, chưa liên kết "
+        "với kế hoạch cấp trên. Nếu kế hoạch cấp trên có trong hệ thống, hãy ghi đúng số, ký hiệu và ngày của nó "
+        "(kehoach plan list) rồi cập nhật dự thảo."
+    ),
+    "implements_itself": "«implements: {cited}» là chính kế hoạch này; một kế hoạch không thể thực hiện chính nó.",
+    "implements_bad_date": (
+        "Ngày trong «implements: {cited}» không có thật. Hãy ghi ngày ban hành của kế hoạch cấp trên dạng "
+        "ngày/tháng/năm, ví dụ «Số 41/KH-UBND ngày 20/01/2026»."
+    ),
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
     "period_key_invalid": (
@@ -114,7 +133,27 @@ MESSAGES: dict[str, str] = {
         "Chỉ tiêu «{target}» không thuộc nhiệm vụ giao cho đơn vị «{unit}». "
         "Các chỉ tiêu của đơn vị: {targets}."
     ),
+    "baseline_required": (
+        "Chỉ tiêu «{target}»{where} là chỉ tiêu giảm (direction: reduce_by) nên phải có mức đầu kỳ để tính mức "
+        "đã giảm: thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm trước, baseline: 2,1)."
+    ),
+    "baseline_not_reduce": (
+        "Chỉ tiêu «{target}»{where} có mức đầu kỳ («baseline») nhưng không phải chỉ tiêu giảm (direction: "
+        "{direction}). Mức đầu kỳ chỉ dùng cho chỉ tiêu giảm: bỏ «baseline» hoặc đặt direction: reduce_by."
+    ),
+    "baseline_not_number": (
+        "Mức đầu kỳ «{value}» của chỉ tiêu «{target}»{where} không phải là số (ví dụ đúng: 2,1 hoặc 150)."
+    ),
     "figure_not_number": "Số liệu «{value}» của chỉ tiêu «{target}» không phải là số (ví dụ đúng: 55 hoặc 0,5).",
+    "review_exists": (
+        "{kind} kỳ «{period}» của kế hoạch #{plan} đã có: báo cáo #{review} ({state}). {hint}"
+    ),
+    "review_exists_hint_draft": "Để tổng hợp lại theo số liệu mới nhất: kehoach review redraft {review} --as NGƯỜI_SOẠN.",
+    "review_exists_hint_done": "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}.",
+    "unknown_review": "Không có báo cáo sơ kết, tổng kết «{review}». Dùng «kehoach review list PLAN» để xem các báo cáo.",
+    "review_already_issued": (
+        "Báo cáo #{review} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa."
+    ),
     "no_reports": "Kỳ «{period}» của kế hoạch #{plan} chưa có báo cáo nào để tổng hợp.",
     # a unit's report read back from its filled form (biểu mẫu) or a structured file
     "form_table_name": "Bảng {number}",

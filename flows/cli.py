@@ -34,6 +34,9 @@ for sub, name in ((org_app, "org"), (plan_app, "plan"), (period_app, "period"), 
     app.add_typer(sub, name=name)
 receipt_app = typer.Typer(help="Xác nhận đã nhận văn bản.", no_args_is_help=True)
 app.add_typer(receipt_app, name="receipt")
+review_app = typer.Typer(help="Báo cáo sơ kết, tổng kết: trình, duyệt, ký ban hành, phát hành như kế hoạch.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
 register_app = typer.Typer(help="Sổ đăng ký văn bản đi: xem, lọc, xuất bảng tính.", invoke_without_command=True)
 app.add_typer(register_app, name="register")
 document_app = typer.Typer(help="Văn bản đã ban hành: đính chính, thay thế, thu hồi.", no_args_is_help=True)
@@ -75,6 +78,22 @@ def plan_create(file: Path, actor: str = AS) -> None:
     """Tạo dự thảo kế hoạch từ tệp YAML."""
     plan_id = run(lambda: _lifecycle().create_plan_flow(str(file), actor))
     console.print(f"Đã tạo dự thảo kế hoạch #{plan_id}.")
+    _show_links(plan_id)
+
+
+def _show_links(plan_id: int) -> None:
+    """The higher plans the plan is linked to, and the plans it cites that are not in the database."""
+    from domain.services import links, plans
+
+    def go():
+        with runtime.uow() as uow:
+            return links.higher_plans(uow=uow, plan_id=plan_id), plans.citation_notes(uow=uow, plan_id=plan_id)
+
+    higher, notes = run(go)
+    for h in higher:
+        console.print(f"Thực hiện kế hoạch #{h['plan_id']} {h['reference']} của {h['issuer']}: đã liên kết.")
+    for note in notes:
+        console.print(f"[yellow]Lưu ý:[/] {note}")
 
 
 @plan_app.command("import")
@@ -169,6 +188,7 @@ def plan_update(plan: int, file: Path, actor: str = AS) -> None:
                                      now=runtime.now())
 
     console.print(f"Kế hoạch #{plan}: đã lưu phiên bản {run(go)}.")
+    _show_links(plan)
 
 
 def _decide(plan: int, action: str, actor: str, reason: str | None = None) -> None:
@@ -284,10 +304,13 @@ def plan_distribute(plan: int, actor: str = AS_SYSTEM) -> None:
 
 @plan_app.command("review")
 def plan_review(plan: int, actor: str = AS_SYSTEM,
-                final: bool = typer.Option(False, "--final", help="Tổng kết (đóng kỳ) thay vì sơ kết.")) -> None:
-    """Sơ kết (hoặc tổng kết): tổng hợp báo cáo thành BÁO CÁO .docx."""
-    run(lambda: _lifecycle().review_plan_flow(plan, actor, final))
-    _print_documents(plan)
+                final: bool = typer.Option(False, "--final", help="Tổng kết (kết thúc kế hoạch khi ban hành) thay vì sơ kết."),
+                period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: kỳ vừa đến hạn).")) -> None:
+    """Soạn dự thảo báo cáo sơ kết (hoặc tổng kết) từ số liệu các đơn vị; sau đó trình, duyệt, ký như kế hoạch."""
+    review_id = run(lambda: _lifecycle().review_plan_flow(plan, actor, final, period))
+    _print_review(review_id)
+    console.print(f"Trình duyệt: kehoach review submit {review_id} --as NGƯỜI_SOẠN; xem bản dự thảo: "
+                  f"kehoach review show {review_id} --docx TỆP.docx")
 
 
 @plan_app.command("list")
@@ -519,6 +542,140 @@ def mail_retry(id: int = typer.Argument(..., help="Số thư (cột # của «ke
     console.print(message("mail_retried", id=id, email=data["email"]))
 
 
+# --- the sơ kết / tổng kết reports ---------------------------------------------------------------
+def _print_review(review_id: int) -> dict:
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.review_summary(uow, reviews.get_review(uow, review_id))
+
+    r = run(go)
+    number = f", số {r['reference']} ngày {r['issued_on']:%d/%m/%Y}" if r["reference"] else ""
+    console.print(f"Báo cáo {r['kind'].lower()} #{r['id']} (kế hoạch #{r['plan_id']}, {r['period_label']}, phiên bản "
+                  f"{r['version']}): «{r['state']}»{number}. {r['met']} chỉ tiêu đạt, {r['not_met']} chưa đạt, "
+                  f"{r['no_result']} chưa có số liệu.")
+    return r
+
+
+def _decide_review(review: int, action: str, actor: str, reason: str | None = None) -> None:
+    """Record the decision on the report (with its notices), then send them (flow «notify-approvals»)."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            state = reviews.decide_review(uow=uow, review_id=review, action=action, actor=actor, now=runtime.now(),
+                                          reason=reason, id_domain=runtime.settings().message_id_domain)
+            return state, reviews.get_review(uow, review).plan_id
+
+    state, plan = run(go)
+    console.print(f"Báo cáo #{review}: {ACTION_NAMES[action]} — trạng thái mới «{STATE_NAMES[State(state)]}».")
+    _notify(plan)
+
+
+@review_app.command("submit")
+def review_submit(review: int, actor: str = AS) -> None:
+    """Trình duyệt dự thảo báo cáo."""
+    _decide_review(review, "submit", actor)
+
+
+@review_app.command("approve")
+def review_approve(review: int, actor: str = AS) -> None:
+    """Duyệt báo cáo đã trình."""
+    _decide_review(review, "approve", actor)
+
+
+@review_app.command("return")
+def review_return(review: int, actor: str = AS,
+                  reason: str = typer.Option("", help="Lý do trả lại (bắt buộc).")) -> None:
+    """Trả lại báo cáo, kèm lý do."""
+    _decide_review(review, "return", actor, reason)
+
+
+@review_app.command("resubmit")
+def review_resubmit(review: int, actor: str = AS) -> None:
+    """Trình lại báo cáo đã bị trả lại."""
+    _decide_review(review, "resubmit", actor)
+
+
+@review_app.command("reject")
+def review_reject(review: int, actor: str = AS, reason: str = typer.Option("", help="Lý do (bắt buộc).")) -> None:
+    """Không duyệt báo cáo, kèm lý do."""
+    _decide_review(review, "reject", actor, reason)
+
+
+@review_app.command("redraft")
+def review_redraft(review: int, actor: str = AS) -> None:
+    """Tổng hợp lại dự thảo báo cáo (dự thảo hoặc bị trả lại) theo số liệu mới nhất của các đơn vị."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.redraft_review(uow=uow, review_id=review, actor=actor, now=runtime.now())
+
+    run(go)
+    _print_review(review)
+
+
+@review_app.command("issue")
+def review_issue(review: int, actor: str = AS) -> None:
+    """Ký ban hành báo cáo đã duyệt: lấy số (BC), ghi ngày, lưu tệp .docx và phát hành tới nơi nhận của kế hoạch."""
+    with _ProgressBar():
+        run(lambda: _lifecycle().issue_review_flow(review, actor))
+    r = _print_review(review)
+    console.print(f"  {runtime.documents_dir() / r['file_name']}")
+
+
+@review_app.command("distribute")
+def review_distribute(review: int, actor: str = AS_SYSTEM) -> None:
+    """Gửi (lại) báo cáo đã ban hành tới các nơi nhận của kế hoạch chưa nhận."""
+    totals = run(lambda: _lifecycle().distribute_review_flow(review, actor))
+    console.print(f"Đã gửi {totals['sent']} thư, lỗi {totals['failed']}.")
+
+
+@review_app.command("list")
+def review_list(plan: Optional[int] = typer.Argument(None, help="Số kế hoạch (mặc định: mọi kế hoạch).")) -> None:
+    """Các báo cáo sơ kết, tổng kết: kỳ, trạng thái, số, kết quả."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.list_reviews(uow=uow, plan_id=plan)
+
+    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có số liệu")
+    for r in run(go):
+        table.add_row(str(r["id"]), str(r["plan_id"]), r["kind"], r["period_label"], r["state"], r["reference"],
+                      str(r["met"]), str(r["not_met"]), str(r["no_result"]))
+    console.print(table)
+
+
+@review_app.command("show")
+def review_show(review: int, docx: Optional[Path] = typer.Option(
+        None, "--docx", help="Ghi bản báo cáo ra tệp .docx (bản đã ban hành, hoặc bản dự thảo chưa có số).")) -> None:
+    """Một báo cáo: trạng thái, kết quả từng chỉ tiêu; ghi bản .docx để đọc trước khi duyệt."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            r = reviews.get_review(uow, review)
+            data = None
+            if docx is not None:
+                data = (uow.documents.get(r.document_id).content if r.document_id
+                        else runtime.render_docx(reviews.draft_document(uow=uow, review_id=review)))
+            table = next(b for b in reviews.draft_document(uow=uow, review_id=review).blocks if b.kind == "table")
+            return table.rows, data
+
+    rows, data = run(go)
+    _print_review(review)
+    table = Table(*rows[0])
+    for row in rows[1:]:
+        table.add_row(*row)
+    console.print(table)
+    if docx is not None:
+        docx.write_bytes(data)
+        console.print(f"Đã ghi {docx}.")
+
+
 # --- receipts ------------------------------------------------------------------------------
 @receipt_app.command("confirm")
 def receipt_confirm(code: str = typer.Argument(..., help="Mã xác nhận in trong thư, ví dụ K7M2Q-9XH4T."),
@@ -600,7 +757,8 @@ def audit_show(plan: int) -> None:
 
 
 def _details(data: dict) -> str:
-    keys = ("reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units", "version")
+    keys = ("review", "reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units",
+            "version")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 

@@ -14,7 +14,7 @@ from domain.adapters.yaml_source import load_yaml
 from domain.messages import DomainError
 from domain.model.mail import TransientMailError
 from domain.model.calendar import local_date
-from domain.services import delivery, org, plans, reporting, reports
+from domain.services import delivery, org, plans, reporting, reports, reviews
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
@@ -146,11 +146,30 @@ def queue_reminders(plan_id: int, actor: str) -> int:
 
 
 @task
-def roll_up_review(plan_id: int, actor: str, final: bool) -> int:
-    """Roll the reports up against the targets into a numbered BÁO CÁO."""
+def draft_review(plan_id: int, actor: str, final: bool, period_key: str | None) -> int:
+    """Roll the reports up against the targets into a draft sơ kết (or tổng kết) report; returns its id."""
     with runtime.uow() as uow:
-        return reporting.review_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
-                                     render=runtime.render_docx, final=final, run=current_flow_run.id)
+        return reviews.draft_review(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), final=final,
+                                    period_key=period_key, run=current_flow_run.id)
+
+
+@task
+def sign_review(review_id: int, actor: str) -> dict:
+    """Sign the approved report: draw its register number (BC), date, render the .docx and record its SHA-256."""
+    with runtime.uow() as uow:
+        document_id = reviews.issue_review(uow=uow, review_id=review_id, actor=actor, now=runtime.now(),
+                                           render=runtime.render_docx,
+                                           id_domain=runtime.settings().message_id_domain, run=current_flow_run.id)
+        return {"document_id": document_id, "plan_id": reviews.get_review(uow, review_id).plan_id}
+
+
+@task
+def queue_review_distribution(review_id: int, actor: str) -> dict:
+    """Queue the issued report to every recipient body of its plan that has an address."""
+    with runtime.uow() as uow:
+        queued = reviews.distribute_review(uow=uow, review_id=review_id, actor=actor, now=runtime.now(),
+                                           id_domain=runtime.settings().message_id_domain)
+        return {"queued": queued, "plan_id": reviews.get_review(uow, review_id).plan_id}
 
 
 @task
@@ -332,11 +351,25 @@ def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
 
 
 @flow(name="review-plan")
-def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False) -> int:
-    """Roll up the reports into the sơ kết (or tổng kết) BÁO CÁO and archive it."""
-    document_id = roll_up_review(plan_id, actor, final)
-    write_documents(plan_id)
-    return document_id
+def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False, period_key: str | None = None) -> int:
+    """Roll up the reports into a draft sơ kết (or tổng kết) report, to be submitted and approved as a plan is."""
+    return draft_review(plan_id, actor, final, period_key)
+
+
+@flow(name="issue-review")
+def issue_review_flow(review_id: int, actor: str) -> int:
+    """Sign and number the approved sơ kết / tổng kết report, archive its .docx, then distribute it."""
+    signed = sign_review(review_id, actor)
+    write_documents(signed["plan_id"])
+    distribute_review_flow(review_id)
+    return signed["document_id"]
+
+
+@flow(name="distribute-review")
+def distribute_review_flow(review_id: int, actor: str = "system") -> dict:
+    """E-mail the issued report to every recipient body of its plan with an address."""
+    queued = queue_review_distribution(review_id, actor)
+    return deliver_mail(queued["plan_id"])
 
 
 @flow(name="notify-approvals")

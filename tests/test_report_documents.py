@@ -226,7 +226,8 @@ def test_no_unit_form_holds_another_units_task_or_target():
 
 def test_the_result_cells_are_empty_for_the_unit_to_fill_and_the_plan_figures_are_printed():
     targets, tasks = copy_for("VHXH-HB").annexes
-    assert targets.rows[1] == ("1", "CT4", "Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.", "giảm 0,5%", "", "")
+    assert targets.rows[1] == ("1", "CT4", "Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.",
+                                "giảm 0,5% (đầu kỳ 2,1%; kết quả ghi số liệu hiện tại)", "", "")
     assert targets.rows[2][3:] == ("55%", "", "")
     assert tasks.rows[3] == ("3", "3.2", "Vận động Nhân dân tham gia giảm nghèo bền vững, học nghề và học kỹ năng "
                                          "số cơ bản.", "thường xuyên", "", "")
@@ -309,7 +310,7 @@ def review(content: PlanContent | None = None, unit_figures: dict | None = None,
 
     content = content or state_content()
     figures = unit_figures if unit_figures is not None else {
-        "VHXH-HB": {"CT4": 0.6, "CT5": 56.0, "CT6": 72.0},
+        "VHXH-HB": {"CT4": 1.5, "CT5": 56.0, "CT6": 72.0},  # CT4: the rate now, 2,1 at the start
         "MTTQ-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 100.0},
         "CA-HB": {},
         "HLHPN-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 95.5},
@@ -386,7 +387,7 @@ def test_the_review_annexes_each_units_latest_figure_by_target():
     assert annex.rows[0] == ("STT", "Đơn vị báo cáo", "(1)", "(2)", "(3)", "(4)", "(5)", "(6)")
     assert annex.rows[1] == ("", "", "mô hình", "%", "%", "%", "%", "%")
     by_unit = {r[1]: r[2:] for r in annex.rows[2:]}
-    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ("", "", "", "0,6", "56", "72")
+    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ("", "", "", "1,5", "56", "72")  # CT4: the rate reported
     assert by_unit["Hội Liên hiệp Phụ nữ phường"] == ("1", "100", "95,5", "", "", "")
     assert by_unit["Công an phường Hòa Bình"] == ("",) * 6
     assert [r[0] for r in annex.rows[2:]] == ["1", "2", "3", "4", "5", "6"]

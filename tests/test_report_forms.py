@@ -23,7 +23,7 @@ from domain.adapters.report_files import read_report_file
 from domain.messages import DomainError
 from domain.model.plan import Target
 from domain.model.report_form import FilledForm, FormIdentity, FormRow, check_report, figure_value, read_form
-from domain.services import reporting, reports
+from domain.services import reports
 from tests.test_services import db_path, distributed_plan, open_q4, submit
 
 MTTQ_TARGETS = ("CT2", "CT3", "CT1")  # as its form lists them: by task, then by the task's targets
@@ -335,9 +335,9 @@ def test_a_task_the_unit_was_not_assigned_is_refused(org, plan, now, tmp_path):
 
 def test_a_report_for_a_closed_period_is_refused(org, plan, now, tmp_path):
     submit(org, plan, "VHXH-HB", {"CT5": 56}, "ha.vhxh", now)
-    with org() as uow:
-        reporting.review_plan(uow=uow, plan_id=plan, actor="lan.vp", now=now, render=render_docx, final=True,
-                              period_key="2026-Q4")
+    from tests.test_review_lifecycle import approved, sign
+
+    sign(org, approved(org, plan, now, final=True), now)  # the tổng kết, issued, closes the period
     path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("100", "")})
     error = refused_and_nothing_written("period_closed", org, plan, path, "minh.mttq", now)
     assert "Quý IV/2026" in str(error) and "đã khóa sổ" in str(error)

@@ -21,7 +21,7 @@ from domain.messages import DomainError
 from domain.model.forms import TARGET_HEADER, TASK_HEADER
 from domain.services import delivery, reporting
 from tests.format_check import format_faults
-from tests.test_services import (EXECUTING_UNITS, ID_DOMAIN, Q4, add_users, counter, create, db_path, decide,
+from tests.test_services import (EXECUTING_UNITS, ID_DOMAIN, add_users, counter, create, db_path, decide,
                                  distributed_plan, issue, open_q4, outbox, party_plan_data, snapshot, stored_files, submit,
                                  verify)
 

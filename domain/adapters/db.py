@@ -77,6 +77,8 @@ class SqlUnitOfWork:
         self.document_copies = DocumentCopies(self.session)
         self.periods = Periods(self.session)
         self.reports = Reports(self.session)
+        self.reviews = Reviews(self.session)
+        self.plan_links = PlanLinks(self.session)
         self.outbox = Outbox(self.session)
         self.receipts = Receipts(self.session)
         self.audit = Audit(self.session)
@@ -333,6 +335,48 @@ class Reports(_Repo):
     def count(self, plan_id: int) -> int:
         q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
         return self.session.exec(q).one()
+
+
+class Reviews(_Repo):
+    """The sơ kết / tổng kết reports of plans, each with its own state."""
+
+    def add(self, **fields: Any) -> orm.ReviewRow:
+        row = orm.ReviewRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, review_id: int) -> orm.ReviewRow | None:
+        return self.session.get(orm.ReviewRow, review_id)
+
+    def for_plan(self, plan_id: int) -> list[orm.ReviewRow]:
+        q = select(orm.ReviewRow).where(orm.ReviewRow.plan_id == plan_id).order_by(orm.ReviewRow.id)
+        return list(self.session.exec(q))
+
+    def all(self) -> list[orm.ReviewRow]:
+        return list(self.session.exec(select(orm.ReviewRow).order_by(orm.ReviewRow.id)))
+
+
+class PlanLinks(_Repo):
+    """Which plan implements which higher plan."""
+
+    def replace(self, plan_id: int, links: Iterable[tuple[int, str]]) -> None:
+        """The plan's links become `links` ((higher plan id, as cited), ...)."""
+        for row in self.session.exec(select(orm.PlanLinkRow).where(orm.PlanLinkRow.plan_id == plan_id)):
+            self.session.delete(row)
+        self.session.flush()
+        for higher, cited in links:
+            self.session.add(orm.PlanLinkRow(plan_id=plan_id, higher_plan_id=higher, cited_as=cited))
+        self.session.flush()
+
+    def higher(self, plan_id: int) -> list[orm.PlanLinkRow]:
+        q = select(orm.PlanLinkRow).where(orm.PlanLinkRow.plan_id == plan_id).order_by(orm.PlanLinkRow.higher_plan_id)
+        return list(self.session.exec(q))
+
+    def lower(self, higher_plan_id: int) -> list[orm.PlanLinkRow]:
+        q = (select(orm.PlanLinkRow).where(orm.PlanLinkRow.higher_plan_id == higher_plan_id)
+             .order_by(orm.PlanLinkRow.plan_id))
+        return list(self.session.exec(q))
 
 
 _OUTBOX = orm.OutboxRow.__table__

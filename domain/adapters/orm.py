@@ -153,6 +153,35 @@ class ReportRow(SQLModel, table=True):
     source: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class ReviewRow(SQLModel, table=True):
+    """A sơ kết / tổng kết report of a plan ("báo cáo sơ kết, tổng kết"): drafted from the roll-up, with a
+    life of its own (approval, issue, distribution) like a plan's. `snapshot` is the roll-up as drafted
+    (redrafting replaces it and counts a version): the figures approved are the figures issued."""
+
+    __tablename__ = "review"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period_key: str
+    kind: str  # review (sơ kết) | close (tổng kết)
+    state: str = "draft"
+    version: int = 1
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    document_id: Optional[int] = Field(default=None, foreign_key="document.id")
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanLinkRow(SQLModel, table=True):
+    """A plan implementing a higher body's plan ("thực hiện Kế hoạch số … của cấp trên"), as its source
+    cites it (`cited_as`), resolved to that plan."""
+
+    __tablename__ = "plan_link"
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
+    higher_plan_id: int = Field(foreign_key="plan.id", primary_key=True, index=True)
+    cited_as: str
+
+
 class OutboxRow(SQLModel, table=True):
     """A message to send, written with the change of state that causes it.
 

@@ -46,13 +46,20 @@ def period_words(period: PeriodLike) -> str:
 
 
 def plan_figure(target: Target) -> str:
-    """The plan's figure as a form prints it: "55%", "01 mô hình", "giảm 0,5%", "không quá 3 vụ"; "" if none."""
+    """The plan's figure as a form prints it: "55%", "01 mô hình", "giảm 0,5%", "không quá 3 vụ"; "" if none.
+
+    A reduction with its baseline says so, and that the unit reports the figure as it now is (the
+    review computes the reduction): "giảm 0,5% (đầu kỳ 2,1%; kết quả ghi số liệu hiện tại)".
+    """
     if target.value is None:
         return ""
     unit = target.unit or ""
     figure = format_figure(target.value) + ("%" if unit == "%" else (f" {unit}" if unit else ""))
     if target.direction == "reduce_by":
-        return f"giảm {figure}"
+        if target.baseline is None:
+            return f"giảm {figure}"
+        start = format_figure(target.baseline) + ("%" if unit == "%" else (f" {unit}" if unit else ""))
+        return f"giảm {figure} (đầu kỳ {start}; kết quả ghi số liệu hiện tại)"
     if target.direction == "at_most":
         return f"không quá {figure}"
     return figure

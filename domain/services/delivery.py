@@ -116,12 +116,33 @@ def _message(uow, row, zone) -> OutgoingMail:
                         message_id=row.message_id, context=context, attachments=attachments)
 
 
+REVIEW_KINDS = ("review", "close")  # documents.kind of a sơ kết / tổng kết report
+
+
+def subject_context(plan, content: PlanContent, review=None) -> dict[str, Any]:
+    """What a message is about, for the templates: the plan, or its sơ kết / tổng kết report (`review`):
+    its label and title, the command and id that act on it."""
+    if review is None:
+        return {"review": False, "doc_label": "Kế hoạch", "doc_title": content.title, "cmd": "plan",
+                "subject_id": plan.id, "subject_ref": f"kế hoạch #{plan.id}"}
+    return {"review": True, "doc_label": "Báo cáo", "doc_title": review.snapshot["title"], "cmd": "review",
+            "subject_id": review.id, "subject_ref": f"báo cáo #{review.id} của kế hoạch #{plan.id}"}
+
+
+def document_subject(uow, plan, content: PlanContent, document) -> dict[str, Any]:
+    """`subject_context` of an issued document: its plan, or the report it is."""
+    if document.kind not in REVIEW_KINDS:
+        return subject_context(plan, content)
+    review = next((r for r in uow.reviews.for_plan(plan.id) if r.document_id == document.id), None)
+    return subject_context(plan, content, review) if review is not None else subject_context(plan, content)
+
+
 def _distribution(uow, row, plan, content: PlanContent, zone=None) -> Parts:
-    """The issued document, attached (a correction issued under the plan is the row's own document),
-    and the code the recipient confirms receipt with."""
+    """The issued document, attached (a correction or a report issued under the plan is the row's own
+    document), and the code the recipient confirms receipt with."""
     document = uow.documents.get(row.document_id or plan.document_id)
     context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}",
-               **_receipt_context(uow, row, plan, content)}
+               **document_subject(uow, plan, content, document), **_receipt_context(uow, row, plan, content)}
     return context, (Attachment(document.file_name, document.content),)
 
 

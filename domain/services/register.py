@@ -233,6 +233,10 @@ def official_document(uow, doc) -> OfficialDocument:
         return plan_document(**common, replaces=replaced_line(uow, old))
     if doc.kind == "report_request":
         return request_letter(**common, **request_facts(uow, plan, _period(uow, doc, facts)))
+    if doc.kind in ("review", "close") and facts.get("review"):  # a report drafted and approved as a review
+        from domain.model.review import document_of
+
+        return document_of(uow.reviews.get(facts["review"]).snapshot, **common)
     if doc.kind in ("review", "close"):
         reports = {r.unit_id: r for r in uow.reports.many(facts.get("reports", ()))}
         if not reports:

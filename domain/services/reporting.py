@@ -1,4 +1,4 @@
-"""Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
+"""Reporting periods, the units' reports and reminders (the sơ kết / tổng kết report: reviews.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,10 +13,10 @@ from domain.model.forms import request_letter, request_subject, unit_copy
 from domain.model.plan import PlanContent
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
 from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, ad_hoc, follow_up_step, parse_period_key,
-                                    period_due_next, period_kind, period_last_due, periods_due, plan_cut_off,
+                                    period_due_next, period_kind, periods_due, plan_cut_off,
                                     plan_kinds, quarter_containing, roll_up)
-from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
+from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
 from domain.services.reports import submit_report  # noqa: F401  (a unit's report: domain/services/reports.py)
 from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
@@ -144,39 +144,6 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
     queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
     uow.commit()
     return queued
-
-
-def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, final: bool = False,
-                period_key: str | None = None, run: str | None = None) -> int:
-    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id.
-
-    The same orchestration `run`, retried after a later step failed, gets that report again, not a second one.
-    """
-    plan = get_plan(uow, plan_id)
-    done = registered_in_run(uow, plan.id, run)
-    if done is not None:
-        return done["document_id"]
-    period = (uow.periods.get(plan.id, period_key) if period_key
-              else period_last_due(_open_periods(uow, plan), now.date()))
-    if period is None:
-        raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
-    content = PlanContent.from_dict(plan.content)
-    reports = uow.reports.latest(period.id)
-    if not reports:
-        raise DomainError("no_reports", plan=plan.id, period=period.label)
-    action = "close" if final else "review"
-    title, build = review_builder(uow, plan, content, period, reports, action)
-    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
-    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
-                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
-                         signer=content.signer.user if content.signer else actor,
-                         facts={"period": period.key, "reports": sorted(r.id for r in reports.values())})
-    if final:
-        period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(doc), **run_mark(run)})
-    uow.commit()
-    return doc.id
 
 
 def review_builder(uow, plan, content: PlanContent, period, reports: dict[str, Any], action: str):
