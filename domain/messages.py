@@ -219,6 +219,13 @@ MESSAGES: dict[str, str] = {
         "Biểu mẫu này là của kỳ «{form_period}», không phải kỳ «{period}». Hãy điền biểu mẫu nhận kèm đề nghị "
         "báo cáo kỳ «{period}», hoặc bỏ --period nếu đây đúng là báo cáo kỳ «{form_period}»."
     ),
+    "report_not_entitled": (
+        "Người dùng «{user}» không được gửi báo cáo của {unit} cho kế hoạch #{plan}: chỉ người có vai trò «báo cáo» "
+        "của đơn vị đó gửi được, hoặc văn thư, người soạn thảo của {offices} ghi nhận thay khi đơn vị gửi biểu mẫu "
+        "qua thư điện tử hay bản giấy. Hãy gửi bằng một tài khoản như vậy."
+    ),
+    "report_recorded_for": "  (Ghi nhận thay đơn vị: {by} nhập báo cáo của {unit} từ biểu mẫu đơn vị gửi; nhật ký ghi rõ.)",
+    "report_sent_on_behalf": " (văn thư, người soạn thảo ghi nhận thay đơn vị)",
     "report_needs_unit": (
         "Chưa biết đây là báo cáo của đơn vị nào: hãy ghi --unit MÃ_ĐƠN_VỊ (hoặc trường «unit» trong tệp)."
     ),

@@ -380,7 +380,66 @@ def test_a_spreadsheet_is_refused_asking_for_the_docx_form(org, plan, now, tmp_p
 
 def test_a_unit_cannot_send_another_units_form_as_its_own_reporter(org, plan, now, tmp_path):
     path = fill(copy_for(org, plan, "VHXH-HB"), tmp_path / "f.docx", targets={"CT5": ("56", "")})
-    refused_and_nothing_written("role_required", org, plan, path, "minh.mttq", now)
+    error = refused_and_nothing_written("report_not_entitled", org, plan, path, "minh.mttq", now)
+    assert str(error).startswith("Người dùng «minh.mttq» không được gửi báo cáo của Bộ phận Văn hóa - Xã hội phường")
+    assert "văn thư, người soạn thảo của Ủy ban nhân dân phường Hòa Bình hoặc Văn phòng HĐND và UBND phường" in str(error)
+
+
+# --- recorded by the office on a unit's behalf ------------------------------------------------------
+
+def test_an_office_clerk_records_a_form_that_came_by_email_for_the_unit_named_in_it(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "MTTQ gửi qua thư.docx",
+                targets={"CT2": ("90", "")}, tasks={"1.1": ("Đã tổ chức hội nghị", "")})
+    done = send(org, plan, path, "hoa.vt", now)  # văn thư of UBND-HB, no role at MTTQ-HB
+    assert (done["unit"], done["version"], done["on_behalf"]) == ("MTTQ-HB", 1, True)
+    ((version, figures, _, _, source),) = stored(org, "MTTQ-HB")
+    assert (version, figures, source["file"], source["recorded_on_behalf"]) == (1, {"CT2": 90.0},
+                                                                               "MTTQ gửi qua thư.docx", True)
+    with org() as uow:
+        (event,) = [e for e in uow.audit.events(plan) if e.action in ("submit_report", "record_report")]
+        assert (event.actor, event.action, event.data["unit"], event.data["on_behalf_of"], event.data["recorded_by"]) \
+            == ("hoa.vt", "record_report", "MTTQ-HB", "MTTQ-HB", "hoa.vt")
+        assert uow.reports.latest(uow.periods.get(plan, "2026-Q4").id)["MTTQ-HB"].submitted_by == "hoa.vt"
+
+
+def test_a_drafter_of_the_issuing_body_records_a_paper_report_typed_into_a_structured_file(org, plan, now, tmp_path):
+    (tmp_path / "giay.yaml").write_text("unit: HLHPN-HB\nfigures: {CT2: 100}\n", encoding="utf-8")
+    done = send(org, plan, tmp_path / "giay.yaml", "lan.vp", now)
+    assert (done["unit"], done["on_behalf"]) == ("HLHPN-HB", True)
+    assert stored(org, "HLHPN-HB")[0][1] == {"CT2": 100.0}
+
+
+def test_a_clerk_of_an_advisory_body_of_the_plan_may_record_a_units_report(org, plan, now, tmp_path):
+    with org() as uow:  # VP-HB advises every task of the example plan
+        uow.users.replace_grants("hoa.vt", [("VP-HB", "clerk")])
+        uow.commit()
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    assert send(org, plan, path, "hoa.vt", now)["on_behalf"] is True
+
+
+def test_the_units_own_reporter_still_sends_its_report_itself(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    assert send(org, plan, path, "minh.mttq", now)["on_behalf"] is False
+    with org() as uow:
+        assert [e.action for e in uow.audit.events(plan) if "report" in e.action] == ["submit_report"]
+
+
+def test_the_signer_or_approver_of_the_issuing_body_may_not_record_a_units_report(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    for user in ("tam.pct", "hung.cvp"):
+        error = refused_and_nothing_written("report_not_entitled", org, plan, path, user, now)
+        assert f"«{user}»" in str(error) and "ghi nhận thay" in str(error)
+
+
+def test_report_show_and_audit_show_say_the_report_was_recorded_on_the_units_behalf(cli, org, plan, now, tmp_path):
+    send(org, plan, fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")}),
+         "hoa.vt", now)
+    code, out = cli("report", "show", "1", "--unit", "MTTQ-HB")
+    assert code == 0, out
+    assert "người gửi: hoa.vt (văn thư, người soạn thảo ghi nhận thay đơn vị)" in out
+    code, out = cli("audit", "show", "1")
+    assert code == 0, out
+    assert "│ hoa.vt │ ghi nhận báo cáo thay đơn vị │" in out and "unit=MTTQ-HB; on_behalf_of=MTTQ-HB" in out
 
 
 def test_the_code_of_a_row_copied_twice_is_refused(org, plan, now, tmp_path):
@@ -480,6 +539,17 @@ def test_report_submit_reads_the_filled_docx_through_the_flow_and_refuses_a_seco
     assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 98.0, "CT1": 2.0}
     code, out = cli("report", "submit", "1", "--file", str(path), "--as", "minh.mttq", "--unit", "MTTQ-HB")
     assert code == 1 and "đã được ghi nhận (phiên bản 1" in out
+
+
+@pytest.mark.slow
+def test_report_submit_as_the_office_clerk_records_the_form_for_the_unit_named_in_it(cli, org, plan, tmp_path):
+    path = fill(copy_for(org, plan, "HLHPN-HB"), tmp_path / "HLHPN.docx", targets={"CT2": ("97", "")})
+    code, out = cli("report", "submit", "1", "--file", str(path), "--as", "hoa.vt")
+    assert code == 0, out
+    assert "Đã nhận báo cáo của HLHPN-HB kỳ «2026-Q4» (phiên bản 1)" in out
+    assert "(Ghi nhận thay đơn vị: hoa.vt nhập báo cáo của HLHPN-HB từ biểu mẫu đơn vị gửi; nhật ký ghi rõ.)" in out
+    code, out = cli("report", "submit", "1", "--file", str(path), "--as", "tam.pct")
+    assert code == 1 and "«tam.pct» không được gửi báo cáo của Hội Liên hiệp Phụ nữ phường" in out
 
 
 # --- LibreOffice re-saving the form ----------------------------------------------------------------
