@@ -426,6 +426,8 @@ def report_submit(plan: int, actor: str = AS,
         unit_text = "%" if f["unit"] == "%" else f" {f['unit']}" if f["unit"] else ""
         console.print(message("report_recorded_figure", target=f["target"], text=f["text"],
                               value=format_figure(f["value"]) + unit_text))
+        if f["check"]:
+            console.print(f["check"])
     if done["tasks"]:
         console.print(message("report_recorded_tasks", count=done["tasks"]))
 

@@ -478,8 +478,8 @@ def test_the_difficulties_units_raised_are_listed_under_the_general_assessment_w
     said = [b.text for b in assessment]
     assert said[0] == "Khó khăn, vướng mắc và kiến nghị các đơn vị nêu trong báo cáo:"
     assert said[1:3] == [
-        "Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình (nhiệm vụ 2.1): Đề nghị UBND phường bố trí kinh phí tổ "
-        "chức đối thoại;",
+        ("Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình (nhiệm vụ 2.1): Đề nghị UBND phường bố trí kinh phí tổ "
+         "chức đối thoại;"),
         "Bộ phận Văn hóa - Xã hội phường (nhiệm vụ 3.2): Thiếu máy tính cho lớp học.",
     ]
     assert [b.kind for b in assessment[1:3]] == ["item", "item"]

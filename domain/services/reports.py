@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
 from domain.model.calendar import TIMEZONE, local_date
 from domain.model.plan import PlanContent
 from domain.model.report_form import FilledForm, ReportEntry, check_report, entry_from_data
-from domain.model.reporting import period_due_next
+from domain.model.reporting import format_figure, period_due_next
 from domain.services.workflow import apply, get_plan, report_action
 
 
@@ -87,9 +87,20 @@ def _recorded(content: PlanContent, unit: str, period, version: int, entry: Repo
     """What a submission recorded, for the person who sent it to check: unit, period, version, whether it
     was recorded on the unit's behalf, each figure with its target, and how many tasks got a result."""
     return {"unit": unit, "period": period.key, "version": version, "on_behalf": action == "record_report",
-            "figures": [{"target": t.id, "text": t.text, "unit": t.unit, "value": entry.figures[t.id]}
+            "figures": [{"target": t.id, "text": t.text, "unit": t.unit, "value": entry.figures[t.id],
+                         "check": _spelling_check(entry.spellings.get(t.id), entry.figures[t.id], t.unit)}
                         for t in content.targets_for(unit) if t.id in entry.figures],
             "tasks": len(entry.texts.get("tasks", {}))}
+
+
+def _spelling_check(spelled: dict[str, str] | None, value: float, unit: str | None) -> str:
+    """The line the read-back prints under a figure whose spelling reads two ways ("1.5", "1,200"): how it
+    was read, and what to do if that is not what was meant; "" otherwise."""
+    if not spelled:
+        return ""
+    read = format_figure(value) + ("%" if unit == "%" else f" {unit}" if unit else "")
+    whole = spelled["written"].replace(" ", "").rstrip("%").replace(",", "")
+    return message(f"figure_spelling_{spelled['spelling']}", written=spelled["written"], read=read, whole=whole)
 
 
 def _reference(uow, plan) -> str | None:
