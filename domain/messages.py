@@ -243,6 +243,7 @@ MESSAGES: dict[str, str] = {
     ),
     "report_recorded_for": "  (Ghi nhận thay đơn vị: {by} nhập báo cáo của {unit} từ biểu mẫu đơn vị gửi; nhật ký ghi rõ.)",
     "report_sent_on_behalf": " (văn thư, người soạn thảo ghi nhận thay đơn vị)",
+    "report_listed_on_behalf": " (ghi nhận thay)",
     "report_needs_unit": (
         "Chưa biết đây là báo cáo của đơn vị nào: hãy ghi --unit MÃ_ĐƠN_VỊ (hoặc trường «unit» trong tệp)."
     ),

@@ -451,7 +451,9 @@ def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Ch�
         figures = "; ".join(f"{k}: {format_figure(v)}" for k, v in r["figures"].items())
         table.add_row(r["period"], f"{r['unit_name']} ({r['unit']})",
                       f"{r['version']}" + (" (mới nhất)" if r["latest"] else ""),
-                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}", r["submitted_by"], figures, r["file"] or "")
+                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}",
+                      r["submitted_by"] + (message("report_listed_on_behalf") if r["on_behalf"] else ""), figures,
+                      r["file"] or "")
     console.print(table)
 
 

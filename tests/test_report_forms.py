@@ -510,6 +510,8 @@ def test_report_show_and_audit_show_say_the_report_was_recorded_on_the_units_beh
     code, out = cli("audit", "show", "1")
     assert code == 0, out
     assert "│ hoa.vt │ ghi nhận báo cáo thay đơn vị │" in out and "unit=MTTQ-HB; on_behalf_of=MTTQ-HB" in out
+    code, out = cli("report", "list", "1")
+    assert code == 0 and "hoa.vt (ghi nhận thay)" in out
 
 
 def test_the_code_of_a_row_copied_twice_is_refused(org, plan, now, tmp_path):

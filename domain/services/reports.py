@@ -183,7 +183,8 @@ def list_reports(*, uow, plan_id: int, period_key: str | None = None) -> list[di
                          "unit_name": names.get(r.unit_id, r.unit_id), "version": r.version,
                          "latest": latest.get(r.unit_id) == r.version, "submitted_at": r.submitted_at,
                          "submitted_by": r.submitted_by, "figures": dict(r.figures), "note": r.note,
-                         "texts": dict(r.texts or {}), "file": (r.source or {}).get("file")})
+                         "texts": dict(r.texts or {}), "file": (r.source or {}).get("file"),
+                         "on_behalf": bool((r.source or {}).get("recorded_on_behalf"))})
     return rows
 
 
