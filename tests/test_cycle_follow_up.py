@@ -3,10 +3,14 @@ not reported, a set number of working days before a deadline (holidays skipped);
 list to the advisory body, each late unit and each late unit's head. Real services on SQLite."""
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 from datetime import date
 
 import pytest
 
+from domain.adapters.mail import render_mail
 from domain.messages import DomainError
 from domain.model.calendar import OFF, VIETNAM, CalendarEntry
 from domain.services import delivery, reporting
@@ -60,6 +64,12 @@ def test_the_overdue_list_to_a_late_unit_and_to_its_head_attaches_the_units_own_
     assert "trả lời thư này, đính kèm tệp biểu mẫu đã điền" in unit_text
     assert "Biểu mẫu báo cáo của Hội Cựu chiến binh phường (kèm theo Công văn số 02/UBND" in head_text
     assert "Biểu mẫu báo cáo" not in mail_text(org, rows[("body", "VP-HB")])
+    raw = render_mail(mails[("body", "HCCB-HB")], date=at(date(2026, 12, 21)), sender_email="vanthu@hoabinh.example.vn",
+                      sender_name="Văn thư")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    html = re.sub(r"<[^>]+>", "", message.get_body(("html",)).get_content())
+    assert f"được gửi lại kèm theo thư này ({mine[0]})" in html and "trả lời thư này" in html
+    assert [a.get_filename() for a in message.iter_attachments()] == [mine[0]]
 
 
 def test_a_head_who_is_not_a_known_user_is_refused_and_nothing_is_loaded(org, now):
