@@ -14,7 +14,8 @@ distributed (its mail sent by a warm-up deliver-mail flow). Then the cycle, time
    The request's number is drawn by one task, the copies by one task per chunk of units.
 2. `receive-reports`: nine units in ten report (one task per chunk of units); the same batch sent
    again (a retried delivery) records nothing: each unit already says this (checked, not timed).
-3. `send-reminders`: the others are reminded, by mail, each with its own form attached again.
+3. `send-reminders`: the others are reminded (one task per chunk of units), by mail, each with its own
+   form attached again.
 4. the sơ kết: `review-plan` rolls every target up into the draft BÁO CÁO, the drafter submits it, the
    approver approves it (the services, with their notices), `issue-review` numbers it, renders its
    .docx (chart and annex) and mails it to the plan's recipients with the notices.
