@@ -150,3 +150,23 @@ def test_reminders_go_a_chunk_of_units_at_a_time_each_unit_once_a_day(org, plan_
     assert sorted(r.recipient_id for r in outbox(org, plan_id, "reminder")) == sorted(late["units"])
     assert [e.data["units"] for e in events(org, plan_id, "remind")][:2] == [["VHXH-HB", "CA-HB"],
                                                                           late["units"][2:]]
+
+
+def test_a_plan_withdrawn_after_its_letter_was_issued_gets_no_more_copies_and_is_not_completed(org, plan_data, now):
+    from domain.services import corrections
+
+    plan_id = distributed_plan(org, plan_data, now)
+    open_letter(org, plan_id, now)
+    copies_for(org, plan_id, UNITS[:2], now)
+    with org() as uow:
+        corrections.withdraw_document(uow=uow, reference="01/KH-UBND", reason="Ban hành sai thẩm quyền",
+                                      actor="tam.pct", now=now)
+    with pytest.raises(DomainError) as refused:
+        copies_for(org, plan_id, UNITS[2:], now)
+    assert refused.value.code == "action_not_allowed", str(refused.value)
+    with pytest.raises(DomainError) as refused:
+        open_q4(org, plan_id, now)
+    assert refused.value.code == "action_not_allowed", str(refused.value)
+    with org() as uow:
+        assert reporting.due_periods(uow=uow, today=date(2026, 11, 24), deadline_days=3) == []
+    assert stored(org, plan_id) == sorted(UNITS[:2]) and requests(org, plan_id) == sorted(UNITS[:2])

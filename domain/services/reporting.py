@@ -20,7 +20,7 @@ from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
 from domain.services.reports import submit_report  # noqa: F401  (a unit's report: domain/services/reports.py)
 from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
-from domain.services.workflow import apply, get_plan, record
+from domain.services.workflow import apply, check, get_plan, record
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -67,6 +67,7 @@ def open_request(*, uow, plan_id: int, period: Period, actor: str, now: datetime
     content = PlanContent.from_dict(plan.content)
     existing = uow.periods.get(plan.id, period.key)
     if existing is not None:
+        check(uow=uow, plan=plan, action="open_period", actor=actor)  # a plan withdrawn since: not completed
         letter = uow.documents.request_for(plan.id, period.key)
         missing = _without_copy(uow, content, letter) if letter is not None else []
         if missing or (letter is not None and registered_in_run(uow, plan.id, run) is not None):
@@ -98,6 +99,7 @@ def issue_request_copies(*, uow, plan_id: int, period_key: str, units: list[str]
     chunk, or a run completing one cut short, makes only what is missing.
     """
     plan = get_plan(uow, plan_id)
+    check(uow=uow, plan=plan, action="open_period", actor=actor)  # as the opening: the plan still distributed
     content = PlanContent.from_dict(plan.content)
     period = uow.periods.get(plan.id, period_key)
     letter = uow.documents.request_for(plan.id, period_key) if period is not None else None
