@@ -132,9 +132,12 @@ def test_a_batch_of_reports_is_recorded_unit_by_unit_as_new_versions_and_a_retry
         assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 2
     with org() as uow:  # the same batch again (a retried task): each unit already says this
         assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 0
+    corrected = [batch[0], {**batch[1], "figures": {"CT1": 3}}]
+    with org() as uow:  # one unit unchanged is skipped, the other's correction is its next version
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=corrected, now=now) == 1
     with org() as uow:
         period = uow.periods.get(reporting_plan, "2026-Q4")
         latest = uow.reports.latest(period.id)
         assert (latest["VHXH-HB"].version, latest["VHXH-HB"].figures) == (1, {"CT5": 56.0})
-        assert (latest["MTTQ-HB"].version, latest["MTTQ-HB"].note) == (2, "Bổ sung")
-    assert len(events(org, reporting_plan, "submit_report")) == 4  # two in the fixture, two here
+        assert (latest["MTTQ-HB"].version, latest["MTTQ-HB"].figures) == (3, {"CT1": 3.0})
+    assert len(events(org, reporting_plan, "submit_report")) == 5  # two in the fixture, three here
