@@ -208,6 +208,9 @@ MESSAGES: dict[str, str] = {
     "mail_kind_report_request": "đề nghị báo cáo",
     "mail_kind_reminder": "nhắc báo cáo",
     "mail_kind_receipt_reminder": "nhắc xác nhận đã nhận",
+    "mail_kind_correction": "đính chính văn bản",
+    "mail_kind_replacement": "văn bản thay thế",
+    "mail_kind_withdrawal": "thu hồi văn bản",
     "mail_unknown": "Không có thư #{id} trong hộp thư đi. Dùng «kehoach mail list» để xem các thư.",
     "mail_not_failed": (
         "Thư #{id} đang ở trạng thái «{status}»; chỉ đưa lại vào hàng chờ được thư ở trạng thái «không gửi được»."

@@ -713,15 +713,17 @@ def document_correct(
         parsed = parse_corrections(items, source=str(file) if file else "")
         with runtime.uow() as uow:
             doc_id = corrections.correct_document(uow=uow, reference=reference, corrections=parsed, actor=actor,
-                                                  now=runtime.now(), render=runtime.render_docx)
+                                                  now=runtime.now(), render=runtime.render_docx,
+                                                  id_domain=runtime.settings().message_id_domain)
         with runtime.uow() as uow:
             doc = uow.documents.get(doc_id)
             runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))
-            return doc.reference, doc.file_name, doc.sha256
+            return doc.plan_id, doc.reference, doc.file_name, doc.sha256
 
-    ref, name, digest = run(go)
+    plan, ref, name, digest = run(go)
     console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
                           digest=digest))
+    _deliver(plan)
 
 
 @document_app.command("withdraw")
@@ -734,10 +736,21 @@ def document_withdraw(
 
     def go():
         with runtime.uow() as uow:
-            corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor, now=runtime.now())
+            return corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor,
+                                                 now=runtime.now(), id_domain=runtime.settings().message_id_domain)
 
-    run(go)
+    plan = run(go)
     console.print(message("document_withdrawn", reference=reference, reason=reason.strip()))
+    _deliver(plan)
+
+
+def _deliver(plan: int) -> None:
+    """Flow «deliver-mail»: send what the decision queued (the letter, the notice of withdrawal) to each body
+    that received the document."""
+    totals = run(lambda: _lifecycle().deliver_mail(plan))
+    console.print(message("mail_sent_summary", sent=totals["sent"], failed=totals["failed"]))
+    if totals["failed"]:
+        console.print(message("mail_failed_hint"))
 
 
 @app.command("serve")

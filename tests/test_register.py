@@ -22,6 +22,14 @@ from tests.test_services import (ID_DOMAIN, add_users, create, db_path, decide, 
                                  refused, review, submit)
 
 
+@pytest.fixture
+def cli(cli, monkeypatch):
+    """The shared `cli` (tests/conftest.py), without the deliver-mail flow after a correction or a withdrawal
+    (tests/test_correction_flows.py runs it against a mail server)."""
+    monkeypatch.setattr("flows.cli._deliver", lambda plan: None)
+    return cli
+
+
 def book(uow_factory, body="UBND-HB", **filters) -> register.Register:
     with uow_factory() as uow:
         return register.register(uow=uow, body_id=body, **{"year": 2026, **filters})

@@ -3,7 +3,9 @@
 Nothing issued is edited or deleted: a correction is a new numbered document referring to the old
 one, and every change of an issued document's standing is a `document_mark` row appended with its
 audit event by `mark_document`, the one function that changes it. A withdrawn or replaced KẾ HOẠCH
-also moves its plan (withdrawn / replaced) through `workflow.apply`, so reports on it stop.
+also moves its plan (withdrawn / replaced) through `workflow.apply`, so reports on it stop. In the same
+transaction every body the document was mailed to gets a message queued in the outbox: the correction
+letter, the replacement plan, or the withdrawal and its reason (domain/model/corrections.py, MARK_NOTICES).
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from functools import partial
 
 from domain.model import numbering
 from domain.model.audit import Event
-from domain.model.corrections import Correction, Original, correction_letter, correction_subject
+from domain.model.corrections import (MARK_NOTICES, Correction, Original, correction_letter, correction_subject,
+                                      notice_recipients)
 from domain.model.plan import PlanContent
 from domain.model.workflow import DOC_STATUS_NAMES, Context, DocStatus, authorize_document
-from domain.services.plans import Renderer, document_facts, find_document, issue_document
+from domain.services.delivery import queue
+from domain.services.plans import (ID_DOMAIN, Renderer, document_facts, find_document, issue_document,
+                                   recipients_with_mail)
 from domain.services.workflow import apply, get_plan, record, require_user
 
 ORIGINAL_ACTION = {"correct": "corrected", "replace": "replaced", "withdraw": "withdrawn"}
@@ -36,9 +41,11 @@ def _authorize(uow, doc, action: str, actor: str, reason: str | None) -> tuple[D
     return status, target
 
 
-def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, reason: str | None = None) -> Event:
-    """Authorise `action` (correct, replace, withdraw) on an issued document, append its mark and audit event;
-    a withdrawn or replaced KẾ HOẠCH moves its plan too. In the caller's transaction."""
+def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, reason: str | None = None,
+                  id_domain: str = ID_DOMAIN) -> Event:
+    """Authorise `action` (correct, replace, withdraw) on an issued document, append its mark and audit event,
+    and queue the message to each body the document was mailed to; a withdrawn or replaced KẾ HOẠCH moves its
+    plan too. In the caller's transaction."""
     status, target = _authorize(uow, doc, action, actor, reason)
     data = {"document_id": doc.id, "reference": doc.reference, "status": target.value,
             "status_name": DOC_STATUS_NAMES[target]}
@@ -46,6 +53,7 @@ def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, 
         data.update(by_document_id=by.id, by_reference=by.reference)
     if reason:
         data["reason"] = reason
+    data["notified"] = queue_mark_notices(uow, doc=doc, action=action, by=by, now=now, id_domain=id_domain)
     event = record(uow=uow, actor=actor, action=action, now=now, plan_id=doc.plan_id, from_state=status.value,
                    to_state=target.value, data=data)
     uow.documents.add_mark(document_id=doc.id, status=target.value, by_document_id=by.id if by is not None else None,
@@ -58,8 +66,28 @@ def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, 
     return event
 
 
+def queue_mark_notices(uow, *, doc, action: str, by, now: datetime, id_domain: str) -> list[str]:
+    """Queue the message ("thư báo") of a correction, replacement or withdrawal of `doc` to every body it was
+    mailed to (its outbox rows, whatever their state: a failed one may still be retried), each once: keyed
+    by the new document (the letter, the replacement plan) or, for a withdrawal, by `doc` itself, so nothing
+    is queued twice. Returns the bodies queued."""
+    kind = MARK_NOTICES[action]
+    carried = by if by is not None else doc  # the document the message is about and attaches
+    plan = get_plan(uow, carried.plan_id)
+    received = [row.recipient_id for row in uow.outbox.for_document(doc.id) if row.recipient_type == "body"]
+    anyway = ([body.id for _, body in recipients_with_mail(uow, PlanContent.from_dict(plan.content))]
+              if action == "replace" else [])
+    queued = []
+    for body_id in notice_recipients(received, receiving_anyway=anyway):
+        body = uow.bodies.get(body_id)
+        if body is not None and body.email and queue(uow, plan=plan, recipient=body, kind=kind, now=now,
+                                                     id_domain=id_domain, document_id=carried.id):
+            queued.append(body_id)
+    return queued
+
+
 def correct_document(*, uow, reference: str, corrections: tuple[Correction, ...], actor: str, now: datetime,
-                     render: Renderer) -> int:
+                     render: Renderer, id_domain: str = ID_DOMAIN) -> int:
     """Issue a công văn đính chính for the issued document `reference`; returns the new document's id.
 
     One transaction: the authorisation, the letter's own number and file, its register event, the
@@ -77,16 +105,20 @@ def correct_document(*, uow, reference: str, corrections: tuple[Correction, ...]
                             correction="correct", facts=facts)
     record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
            data={**document_facts(letter), "corrects": old.reference, "corrections": facts["corrections"]})
-    mark_document(uow=uow, doc=old, action="correct", actor=actor, now=now, by=letter)
+    mark_document(uow=uow, doc=old, action="correct", actor=actor, now=now, by=letter, id_domain=id_domain)
     uow.commit()
     return letter.id
 
 
-def withdraw_document(*, uow, reference: str, reason: str, actor: str, now: datetime) -> None:
-    """Withdraw ("thu hồi") an issued document, with its reason; its number stays taken."""
+def withdraw_document(*, uow, reference: str, reason: str, actor: str, now: datetime,
+                      id_domain: str = ID_DOMAIN) -> int:
+    """Withdraw ("thu hồi") an issued document, with its reason; its number stays taken. Each body it was
+    mailed to is told, in the same transaction. Returns the plan the document belongs to."""
     doc = find_document(uow, reference)
-    mark_document(uow=uow, doc=doc, action="withdraw", actor=actor, now=now, reason=(reason or "").strip() or None)
+    mark_document(uow=uow, doc=doc, action="withdraw", actor=actor, now=now, reason=(reason or "").strip() or None,
+                  id_domain=id_domain)
     uow.commit()
+    return doc.plan_id
 
 
 def _original(doc) -> Original:

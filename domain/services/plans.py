@@ -194,7 +194,7 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
     if old is not None:
         from domain.services.corrections import mark_document  # corrections -> plans
 
-        mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc)
+        mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc, id_domain=id_domain)
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from domain.messages import DomainError, message
 from domain.model import numbering
 from domain.model.audit import sha256
-from domain.model.corrections import Correction, type_name
+from domain.model.corrections import MARK_NOTICES, Correction, type_name
 from domain.model.documents import OfficialDocument, plan_document
 from domain.model.forms import request_letter, unit_copy
 from domain.model.plan import PlanContent
@@ -269,6 +269,9 @@ def official_copy(uow, copy) -> OfficialDocument:
                      period=_period(uow, letter, letter.facts or {}))
 
 
+WITHDRAWAL = MARK_NOTICES["withdraw"]
+
+
 # --- is this file one we issued? --------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -336,8 +339,8 @@ def _facts(uow, doc, copy, tz: tzinfo) -> dict[str, Any]:
     sent = [{"recipient": (uow.bodies.get(m.recipient_id).name if m.recipient_type == "body"
                            and uow.bodies.get(m.recipient_id) else m.recipient_id),
              "email": m.email, "sent_at": m.sent_at.astimezone(tz).isoformat(timespec="minutes")}
-            for m in uow.outbox.for_document(doc.id) if m.sent_at is not None
-            and (copy is None or m.recipient_id == copy.recipient_id)]
+            for m in uow.outbox.for_document(doc.id) if m.sent_at is not None and m.kind != WITHDRAWAL
+            and (copy is None or m.recipient_id == copy.recipient_id)]  # a withdrawal notice carries no file
     confirmed = [{"recipient": uow.bodies.get(r.recipient_id).name,
                   "confirmed_at": r.confirmed_at.astimezone(tz).isoformat(timespec="minutes")}
                  for r in uow.receipts.of_document(doc.id) if r.confirmed_at is not None]
