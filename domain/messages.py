@@ -145,6 +145,19 @@ MESSAGES: dict[str, str] = {
     ),
     "correction_fields": "Mục đính chính thứ {index}{where} phải có đủ at (vị trí), was (đã viết) và now (sửa lại là).",
     "correction_same": "Mục đính chính thứ {index}{where} ghi nội dung sửa giống hệt nội dung cũ («{text}»).",
+    "replace_with_alone": (
+        "--replace-with thay thế văn bản bằng một kế hoạch đã duyệt, với người ký và nội dung của kế hoạch đó; "
+        "không dùng cùng {options}. Để đính chính một số chỗ, bỏ --replace-with."
+    ),
+    "correction_signer_title": (
+        "«{user}» không phải người đã ký {reference} ({original}), nên chưa biết chức vụ ghi ở phần ký của công văn "
+        "đính chính. Hãy ghi --title «CHỨC VỤ» (ví dụ «CHỦ TỊCH»), và --capacity «TM. ỦY BAN NHÂN DÂN» nếu ký "
+        "thay mặt tập thể hoặc ký thay."
+    ),
+    "correction_signer_no_role": (
+        "«{user}» không có vai trò «ký ban hành» tại {body}, nên không ký được công văn đính chính {reference}. "
+        "Người có thể ký: {signers}. Hãy chọn một người bằng --signer, hoặc bổ sung vai trò trong tệp tổ chức."
+    ),
     "register_needs_body": "Hãy chọn sổ của cơ quan nào bằng --body MÃ_CƠ_QUAN (các cơ quan đã ban hành văn bản: {bodies}).",
     "register_term_for_state": "{body} là cơ quan nhà nước: sổ văn bản đi đánh số theo năm, hãy dùng --year thay cho --term.",
     "register_unknown_type": "Không có loại văn bản «{value}». Các loại: {types}.",

@@ -699,9 +699,21 @@ def document_correct(
     file: Optional[Path] = typer.Option(None, "--file", help="Tệp YAML: danh sách các mục at/was/now."),
     replace_with: Optional[int] = typer.Option(None, "--replace-with", help="Thay thế bằng kế hoạch số # này "
                                                "(đã duyệt): ký ban hành kế hoạch mới với số mới."),
+    signer: Optional[str] = typer.Option(None, "--signer", help="Người ký công văn đính chính (có vai trò ký tại "
+                                         "cơ quan ban hành); mặc định: người đã ký văn bản gốc."),
+    title: Optional[str] = typer.Option(None, "--title", help="Chức vụ của người ký, ví dụ «CHỦ TỊCH» (cần khi "
+                                        "người ký khác người đã ký văn bản gốc)."),
+    capacity: Optional[list[str]] = typer.Option(None, "--capacity", help="Dòng thẩm quyền ký, ví dụ «TM. ỦY BAN "
+                                                 "NHÂN DÂN», «KT. CHỦ TỊCH» (ghi lần lượt từng dòng)."),
 ) -> None:
     """Đính chính (công văn đính chính, số mới) hoặc thay thế (kế hoạch mới) một văn bản đã ban hành."""
     if replace_with is not None:
+        extra = [name for name, value in (("--at", at), ("--was", was), ("--now", now_), ("--file", file),
+                                          ("--signer", signer), ("--title", title), ("--capacity", capacity))
+                 if value]
+        if extra:
+            console.print(f"[bold red]Lỗi:[/] {message('replace_with_alone', options=', '.join(extra))}")
+            raise typer.Exit(2)
         plan_issue(replace_with, actor, None, reference)
         return
     from domain.adapters.yaml_source import load_yaml
@@ -714,7 +726,8 @@ def document_correct(
         with runtime.uow() as uow:
             doc_id = corrections.correct_document(uow=uow, reference=reference, corrections=parsed, actor=actor,
                                                   now=runtime.now(), render=runtime.render_docx,
-                                                  id_domain=runtime.settings().message_id_domain)
+                                                  id_domain=runtime.settings().message_id_domain, signer=signer,
+                                                  title=title, capacity=tuple(capacity or ()))
         with runtime.uow() as uow:
             doc = uow.documents.get(doc_id)
             runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))

@@ -62,8 +62,11 @@ def lifecycle(uow_factory, plan_data, now) -> dict:
     return {"plan": plan_id, "plan_doc": plan_doc, "review_doc": review_doc}
 
 
+ITEMS = [{"at": "Mục II, chỉ tiêu (4)", "was": "giảm 0,5%/năm", "now": "giảm 1%/năm"}]
+
+
 def correct(uow_factory, reference, now, actor="hoa.vt", items=None) -> int:
-    items = items or [{"at": "Mục II, chỉ tiêu (4)", "was": "giảm 0,5%/năm", "now": "giảm 1%/năm"}]
+    items = items or ITEMS
     with uow_factory() as uow:
         return corrections.correct_document(uow=uow, reference=reference, corrections=parse_corrections(items),
                                             actor=actor, now=now, render=render_docx)
@@ -560,6 +563,74 @@ def test_correcting_from_the_command_line_files_the_letter_and_names_its_number(
     (written,) = [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]
     code, out = cli("verify", str(written))
     assert code == 0 and "đúng là văn bản 04/UBND" in out
+
+
+def test_the_correction_letter_is_signed_by_the_original_signer_unless_another_signer_of_the_body_is_named(
+        org, plan_data, now, tmp_path):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    letter_id = correct(org, "01/KH-UBND", now)  # by default, whoever signed the plan
+    text = _docx_text(stored(org, letter_id)[1])
+    assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text and "Nguyễn Thị Tâm" in text
+    with org() as uow:
+        assert uow.documents.get(letter_id).signer_id == "tam.pct"
+
+    items = parse_corrections([{"at": "Mục III", "was": "quý I", "now": "quý II"}])
+    with org() as uow:
+        letter_id = corrections.correct_document(uow=uow, reference="01/KH-UBND", corrections=items, actor="hoa.vt",
+                                                 now=now, render=render_docx, signer="binh.ct", title="CHỦ TỊCH",
+                                                 capacity=("TM. ỦY BAN NHÂN DÂN",))
+    name, data = stored(org, letter_id)
+    text = _docx_text(data)
+    assert "TM. ỦY BAN NHÂN DÂN" in text and "\nCHỦ TỊCH" in text and "Lê Văn Bình" in text
+    assert "Nguyễn Thị Tâm" not in text and "KT. CHỦ TỊCH" not in text
+    entry = next(e for e in book(org).entries if e.document_id == letter_id)
+    assert entry.signer == "Lê Văn Bình" and entry.signer_capacity == "TM. ỦY BAN NHÂN DÂN, CHỦ TỊCH"
+    assert check(org, data, name).ok  # laid out again with its own signer: the same bytes
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert format_faults(path, "state") == {}
+
+
+def test_a_correction_signer_without_the_signer_role_or_without_a_title_is_refused_and_draws_no_number(
+        org, plan_data, now):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    items = parse_corrections(ITEMS)
+
+    def attempt(**signing):
+        with org() as uow:
+            corrections.correct_document(uow=uow, reference="01/KH-UBND", corrections=items, actor="hoa.vt", now=now,
+                                         render=render_docx, **signing)
+
+    error = refused("correction_signer_no_role", attempt, signer="hung.cvp")
+    assert "hung.cvp" in str(error) and "tam.pct (Nguyễn Thị Tâm)" in str(error) and "binh.ct" in str(error)
+    refused("correction_signer_no_role", attempt, signer="hoa.vt", title="CHÁNH VĂN PHÒNG")
+    refused("unknown_user", attempt, signer="khong.co")
+    error = refused("correction_signer_title", attempt, signer="binh.ct")
+    assert "--title" in str(error) and "Nguyễn Thị Tâm" in str(error)
+    assert references(book(org)) == ["01/KH-UBND", "02/UBND", "03/BC-UBND"]  # no number drawn
+    with org() as uow:
+        assert not [e for e in uow.audit.events() if e.action == "correct"]
+
+
+def test_correcting_from_the_command_line_with_another_signer_names_the_refusal_or_files_the_letter(
+        org, plan_data, now, cli, docs_dir):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    args = ("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)", "--was",
+            "giảm 0,5%/năm", "--now", "giảm 1%/năm")
+    code, out = cli(*args, "--signer", "lan.vp")
+    assert code == 1 and "«lan.vp» không có vai trò «ký ban hành» tại Ủy ban nhân dân phường Hòa Bình" in out
+    code, out = cli(*args, "--signer", "binh.ct")
+    assert code == 1 and "--title" in out
+    code, out = cli(*args, "--signer", "binh.ct", "--title", "CHỦ TỊCH", "--capacity", "TM. ỦY BAN NHÂN DÂN")
+    assert code == 0 and "Công văn số 04/UBND" in out, out
+    (written,) = [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]
+    assert "Lê Văn Bình" in _docx_text(written.read_bytes())
+    code, out = cli("document", "correct", "01/KH-UBND", "--replace-with", "9", "--signer", "binh.ct", "--as",
+                    "tam.pct")
+    assert code == 2 and "không dùng cùng --signer" in out
 
 
 def test_an_issue_date_that_is_not_a_date_is_refused_before_anything_runs(org, plan_data, now, cli):

@@ -9,6 +9,7 @@ letter, the replacement plan, or the withdrawal and its reason (domain/model/cor
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -16,7 +17,8 @@ from domain.model import numbering
 from domain.model.audit import Event
 from domain.model.corrections import (MARK_NOTICES, Correction, Original, correction_letter, correction_subject,
                                       notice_recipients)
-from domain.model.plan import PlanContent
+from domain.messages import DomainError
+from domain.model.plan import PlanContent, Signer
 from domain.model.workflow import DOC_STATUS_NAMES, Context, DocStatus, authorize_document
 from domain.services.delivery import queue
 from domain.services.plans import (ID_DOMAIN, Renderer, document_facts, find_document, issue_document,
@@ -87,22 +89,26 @@ def queue_mark_notices(uow, *, doc, action: str, by, now: datetime, id_domain: s
 
 
 def correct_document(*, uow, reference: str, corrections: tuple[Correction, ...], actor: str, now: datetime,
-                     render: Renderer, id_domain: str = ID_DOMAIN) -> int:
+                     render: Renderer, id_domain: str = ID_DOMAIN, signer: str | None = None,
+                     title: str | None = None, capacity: tuple[str, ...] = ()) -> int:
     """Issue a công văn đính chính for the issued document `reference`; returns the new document's id.
 
     One transaction: the authorisation, the letter's own number and file, its register event, the
-    mark on the old document and its audit event. The letter carries the original's signing block.
+    mark on the old document and its audit event. The letter is signed by `signer` (a user holding the
+    signer role of the issuing body; by default whoever signed the original), with the original's signing
+    block, or `title` and `capacity` when someone else signs.
     """
     old = find_document(uow, reference)
     _authorize(uow, old, "correct", actor, None)  # before a number is drawn
     plan = get_plan(uow, old.plan_id)
     content = PlanContent.from_dict(plan.content)
-    facts = {"corrections": [c.to_dict() for c in corrections]}
+    block = letter_signer(uow, old, content, user=signer, title=title, capacity=capacity)
+    content = replace(content, signer=block)
+    facts = {"corrections": [c.to_dict() for c in corrections], "signer": signer_facts(block)}
     letter = issue_document(uow=uow, plan_id=plan.id, kind="correction", content=content, actor=actor, now=now,
                             render=render, build=correction_builder(uow, old, content, corrections),
                             doc_type=numbering.LETTER, subject=correction_subject(_original(old)),
-                            signer=content.signer.user if content.signer else actor, corrects=old,
-                            correction="correct", facts=facts)
+                            signer=block.user, corrects=old, correction="correct", facts=facts)
     record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
            data={**document_facts(letter), "corrects": old.reference, "corrections": facts["corrections"]})
     mark_document(uow=uow, doc=old, action="correct", actor=actor, now=now, by=letter, id_domain=id_domain)
@@ -133,3 +139,46 @@ def correction_builder(uow, old, content: PlanContent, corrections: tuple[Correc
     else:
         addressees = tuple(r.label for r in content.recipients if r.body)
     return partial(correction_letter, original=_original(old), corrections=corrections, addressees=addressees)
+
+
+def original_signer(old, content: PlanContent) -> Signer | None:
+    """The signing block the document `old` was issued with: a correction letter's own, else its plan's."""
+    kept = (old.facts or {}).get("signer")
+    if kept:
+        return signer_from_facts(kept)
+    return content.signer
+
+
+def letter_signer(uow, old, content: PlanContent, *, user: str | None, title: str | None,
+                  capacity: tuple[str, ...]) -> Signer:
+    """Who signs the correction letter of `old`, with which block: `user` (default: the original's signer)
+    must hold the signer role of the issuing body; someone other than the original's signer needs a title."""
+    body = uow.bodies.get(old.body_id)
+    original = original_signer(old, content)
+    user = (user or "").strip() or old.signer_id
+    person = uow.users.get(user)
+    if person is None:
+        raise DomainError("unknown_user", user=user)
+    if "signer" not in uow.users.roles(user, body.id):
+        signers = ", ".join(f"{u.id} ({u.full_name})" for u in uow.users.with_role(body.id, "signer")) or "chưa có ai"
+        raise DomainError("correction_signer_no_role", user=user, body=body.name, reference=old.reference,
+                          signers=signers)
+    title = (title or "").strip()
+    capacity = tuple(c.strip() for c in capacity if c.strip())
+    if title:
+        return Signer(user=user, title=title, capacity=capacity, name=person.full_name)
+    if original is not None and original.user == user:
+        return replace(original, capacity=capacity or original.capacity, name=person.full_name)
+    signed_by = uow.users.get(old.signer_id)
+    raise DomainError("correction_signer_title", user=user, reference=old.reference,
+                      original=f"do {signed_by.full_name if signed_by else old.signer_id} ký")
+
+
+def signer_facts(block: Signer) -> dict:
+    """A signing block as a letter's facts keep it (to lay the letter out again)."""
+    return {"user": block.user, "title": block.title, "capacity": list(block.capacity), "name": block.name}
+
+
+def signer_from_facts(data: dict) -> Signer:
+    return Signer(user=data["user"], title=data["title"], capacity=tuple(data.get("capacity", ())),
+                  name=data.get("name", ""))

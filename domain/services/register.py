@@ -9,7 +9,7 @@ exactly its bytes.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -240,10 +240,13 @@ def official_document(uow, doc) -> OfficialDocument:
         _, build = review_builder(uow, plan, content, _period(uow, doc, facts), reports, doc.kind)
         return build(**common)
     if doc.kind == "correction":
-        from domain.services.corrections import correction_builder  # corrections -> plans
+        from domain.services.corrections import correction_builder, signer_from_facts  # corrections -> plans
 
         old = uow.documents.get(doc.corrects_id)
         items = tuple(Correction(**c) for c in facts.get("corrections", ()))
+        if facts.get("signer"):  # who signed the letter (before, always the plan's signer)
+            content = replace(content, signer=signer_from_facts(facts["signer"]))
+            common["content"] = content
         return correction_builder(uow, old, content, items)(**common)
     raise DomainError("cannot_rebuild", reference=doc.reference)
 
