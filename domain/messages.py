@@ -182,6 +182,18 @@ MESSAGES: dict[str, str] = {
         "Tệp {file} mang tên văn bản {reference} ban hành ngày {date} nhưng nội dung khác tệp đã ban hành: "
         "tệp đã bị sửa. Hãy dùng bản lưu gốc (kehoach register cho biết tên tệp và SHA-256)."
     ),
+    "verify_claims_altered": (
+        "Tệp {file} ghi «{printed}»: đó là văn bản {reference} của {body} ban hành ngày {date}, nhưng nội dung "
+        "tệp khác tệp đã ban hành ({file_name}, SHA-256 {expected}): tệp đã bị sửa. Hãy dùng bản lưu gốc."
+    ),
+    "verify_claims_other_date": (
+        "Tệp {file} ghi «{printed}», nhưng văn bản {reference} của {body} được ban hành ngày {date} và nội dung "
+        "tệp khác tệp đã ban hành (SHA-256 {expected}): tệp đã bị sửa, cả ngày ban hành. Hãy dùng bản lưu gốc."
+    ),
+    "verify_claims_unknown": (
+        "Tệp {file} ghi «{printed}», nhưng sổ văn bản đi không có văn bản nào số {reference}: đây không phải là "
+        "văn bản đã ban hành (SHA-256 {digest})."
+    ),
     "verify_stored_altered": (
         "Tệp khớp SHA-256 văn bản {reference}, nhưng bản lưu trong cơ sở dữ liệu hoặc nhật ký không còn khớp: "
         "dữ liệu đã bị sửa ngoài kehoach. Chạy «kehoach audit verify» để xem chỗ bị sửa."

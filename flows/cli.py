@@ -644,6 +644,7 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     """Tệp này có đúng là văn bản đã ban hành không: văn bản nào, ai ký, gửi ai, còn hiệu lực không."""
     import json
 
+    from domain.adapters.docx_read import read_docx_bytes
     from domain.services import register as reg
 
     if not file.is_file():
@@ -653,7 +654,7 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     def go():
         with runtime.uow() as uow:
             return reg.verify_file(uow=uow, data=file.read_bytes(), name=file.name, render=runtime.render_docx,
-                                   tz=runtime.now().tzinfo)
+                                   tz=runtime.now().tzinfo, read_text=read_docx_bytes)
 
     check = run(go)
     if as_json:

@@ -306,6 +306,71 @@ def test_the_verify_command_exits_0_for_an_issued_file_and_non_zero_otherwise(or
     assert code == 2 and "Không tìm thấy tệp" in out
 
 
+def edited(data: bytes, old: str, new: str) -> bytes:
+    """The .docx with `old` replaced by `new` in the one paragraph that has it, as a hand in Word would."""
+    import io
+
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    paragraphs = list(doc.paragraphs) + [p for t in doc.tables for row in t.rows for c in row.cells
+                                         for p in c.paragraphs]
+    (paragraph,) = {id(p._p): p for p in paragraphs if old in p.text}.values()
+    text = paragraph.text.replace(old, new)
+    for run in paragraph.runs[1:]:
+        run.text = ""
+    paragraph.runs[0].text = text
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_the_number_and_date_a_document_prints_are_read_in_both_styles_and_a_blank_number_is_no_claim():
+    from domain.model.importer import read_number_claim
+
+    state = read_number_claim(["ỦY BAN NHÂN DÂN\nPHƯỜNG HÒA BÌNH\n", "Số: 2/UBND\n",
+                               "Hòa Bình, ngày 23 tháng 11 năm 2026\n"])
+    assert (state.reference, state.issued_on, state.number_line) == ("02/UBND", date(2026, 11, 23), "Số: 2/UBND")
+    party = read_number_claim(["ĐẢNG BỘ QUẬN KIẾN AN\nĐẢNG ỦY PHƯỜNG HÒA BÌNH\n*\nSố 01-KH/ĐU\n",
+                               "Hòa Bình, ngày 05 tháng 3 năm 2026\n"])
+    assert (party.reference, party.issued_on) == ("01-KH/ĐU", date(2026, 3, 5))
+    assert read_number_claim(["Số:      /KH-UBND\n", "Hòa Bình, ngày    tháng    năm 2026\n"]) is None
+    assert read_number_claim(["Biên bản họp tổ dân phố\n"]) is None and read_number_claim([]) is None
+
+
+def test_a_file_known_neither_by_hash_nor_by_name_is_named_by_the_number_it_prints_as_altered(org, plan_data, now,
+                                                                                            cli, tmp_path):
+    from domain.adapters.docx_read import read_docx_bytes
+
+    ids = lifecycle(org, plan_data, now)
+    name, original = stored(org, ids["plan_doc"])
+    altered = edited(original, "giảm 0,5%/năm", "giảm 5%/năm")
+
+    def verdict(data: bytes) -> register.FileCheck:
+        with org() as uow:
+            return register.verify_file(uow=uow, data=data, name="ke-hoach-nhan-duoc.docx", render=render_docx,
+                                        read_text=read_docx_bytes)
+
+    found = verdict(altered)
+    assert found.verdict == "altered" and found.document["reference"] == "01/KH-UBND"
+    assert found.message.startswith("Tệp ke-hoach-nhan-duoc.docx ghi «Số: 01/KH-UBND, ngày 23/11/2026»: đó là văn "
+                                    "bản 01/KH-UBND của Ủy ban nhân dân phường Hòa Bình ban hành ngày 23/11/2026")
+    assert "tệp đã bị sửa" in found.message and name in found.message
+    other_day = verdict(edited(altered, "ngày 23 tháng 11 năm 2026", "ngày 20 tháng 11 năm 2026"))
+    assert other_day.verdict == "altered" and "ngày 20/11/2026" in other_day.message
+    assert "ban hành ngày 23/11/2026" in other_day.message
+    unknown = verdict(edited(original, "Số: 01/KH-UBND", "Số: 07/KH-UBND"))
+    assert unknown.verdict == "unknown" and "không có văn bản nào số 07/KH-UBND" in unknown.message
+    assert verdict(b"not a docx").verdict == "unknown"
+
+    path = tmp_path / "ke-hoach-nhan-duoc.docx"
+    path.write_bytes(altered)
+    code, out = cli("verify", str(path))
+    assert code == 4 and "Không hợp lệ" in out and "đó là văn bản 01/KH-UBND" in out and "Nguyễn Thị Tâm" in out
+    code, out = cli("verify", str(path), "--json")
+    assert code == 4 and json.loads(out)["document"]["reference"] == "01/KH-UBND"
+
+
 # --- corrections, replacements, withdrawals ---------------------------------------------------------------
 
 def test_a_correction_is_a_new_cong_van_with_its_own_number_and_the_register_marks_the_old(org, plan_data, now,

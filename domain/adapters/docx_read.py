@@ -8,6 +8,7 @@ other table is kept as a `Table` (an annexed form). Text typed in the legacy .Vn
 """
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def read_source(path: Path) -> tuple[list[str | Table], list[str]]:
     if not any(isinstance(i, Table) or i.strip() for i in items):
         raise DomainError("import_empty", file=path)
     return items, notes
+
+
+def read_docx_bytes(data: bytes) -> list[str | Table]:
+    """The items of a .docx given as bytes, as `read_source` reads them (TCVN3 converted); [] when the
+    bytes are not a readable .docx (`kehoach verify` then has no text to go by)."""
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError):
+        return []
+    items = list(_items(document))
+    if _uses_vn_fonts(document) or looks_tcvn3("\n".join(i for i in items if isinstance(i, str))):
+        items = [tcvn3_to_unicode(i) if isinstance(i, str) else i for i in items]
+    return items
 
 
 def _items(document):

@@ -9,6 +9,7 @@ exactly its bytes.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
@@ -20,6 +21,7 @@ from domain.model.audit import sha256
 from domain.model.corrections import MARK_NOTICES, Correction, type_name
 from domain.model.documents import OfficialDocument, plan_document
 from domain.model.forms import request_letter, unit_copy
+from domain.model.importer import NumberClaim, read_number_claim
 from domain.model.plan import PlanContent
 from domain.model.workflow import DOC_STATUS_NAMES, DocStatus
 from domain.services.plans import Renderer, replaced_line
@@ -291,9 +293,13 @@ class FileCheck:
         return self.verdict == "issued"
 
 
-def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = HCM) -> FileCheck:
+def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = HCM,
+                read_text: Callable[[bytes], list] | None = None) -> FileCheck:
     """Which issued document (or recipient's copy) `data` is, by SHA-256: when, by whom, to whom, its standing;
-    and whether its stored bytes and a fresh rendering from its data still match it."""
+    and whether its stored bytes and a fresh rendering from its data still match it.
+
+    A file known neither by its SHA-256 nor by its name is read with `read_text` (the .docx reader): if its
+    header prints the number and date of an issued document, it is that document altered."""
     digest = sha256(data)
     docs = uow.documents.with_sha256(digest)
     copies = [] if docs else uow.document_copies.with_sha256(digest)
@@ -303,6 +309,9 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
             d = named[0]
             return FileCheck("altered", digest, message("verify_altered", file=name, reference=d.reference,
                                                          date=f"{d.issued_on:%d/%m/%Y}"))
+        claim = read_number_claim(read_text(data)) if read_text is not None else None
+        if claim is not None:
+            return _claimed(uow, claim, name, digest, tz)
         return FileCheck("unknown", digest, message("verify_unknown", file=name, digest=digest))
     if docs:
         doc, copy = docs[0], None
@@ -323,6 +332,27 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
         return FileCheck("rerender_differs", digest, message("verify_rerender_differs", reference=doc.reference),
                          facts)
     return FileCheck("issued", digest, message("verify_issued", reference=doc.reference), facts)
+
+
+def _claimed(uow, claim: NumberClaim, name: str, digest: str, tz: tzinfo) -> FileCheck:
+    """A file whose header prints an issued document's number (and date) but whose bytes are not that
+    document's: which document it claims to be, and that it was altered; or that no document bears that number."""
+    printed = claim.number_line + (f", ngày {claim.issued_on:%d/%m/%Y}" if claim.issued_on else "")
+    found = uow.documents.with_reference(claim.reference)
+    same_day = [d for d in found if claim.issued_on is None or d.issued_on == claim.issued_on]
+    if not found:
+        return FileCheck("unknown", digest, message("verify_claims_unknown", file=name, printed=printed,
+                                                     reference=claim.reference, digest=digest))
+    doc = (same_day or found)[-1]
+    body = uow.bodies.get(doc.body_id)
+    facts = _facts(uow, doc, None, tz)
+    if not same_day:
+        return FileCheck("altered", digest, message(
+            "verify_claims_other_date", file=name, printed=printed, reference=doc.reference,
+            date=f"{doc.issued_on:%d/%m/%Y}", body=body.name if body else doc.body_id, expected=doc.sha256), facts)
+    return FileCheck("altered", digest, message(
+        "verify_claims_altered", file=name, printed=printed, reference=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}",
+        body=body.name if body else doc.body_id, file_name=doc.file_name, expected=doc.sha256), facts)
 
 
 def _registered_sha(uow, doc, copy) -> str | None:
