@@ -218,8 +218,28 @@ MESSAGES: dict[str, str] = {
         "số có thể bị cấp trùng."
     ),
     "audit_mark_unrecorded": (
-        "Văn bản {reference} mang tình trạng «{status}» không có sự kiện tương ứng trong nhật ký (bị thêm ngoài kehoach)."
+        "Văn bản {reference} mang tình trạng «{status}» không khớp sự kiện nào trong nhật ký (bị thêm hoặc sửa ngoài "
+        "kehoach: ngày, lý do hoặc văn bản đính chính, thay thế)."
     ),
+    "audit_document_changed": (
+        "Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {fields} khác với lúc vào sổ (sự kiện #{event} của "
+        "nhật ký)."
+    ),
+    "verify_record_changed": (
+        "Tệp khớp SHA-256 văn bản {reference}, nhưng dòng của văn bản trong sổ đã bị sửa ngoài kehoach: {fields} "
+        "khác với lúc vào sổ. Chạy «kehoach audit verify» để xem chỗ bị sửa."
+    ),
+    "document_field_number": "số",
+    "document_field_reference": "số, ký hiệu",
+    "document_field_series": "sổ (năm hoặc nhiệm kỳ)",
+    "document_field_issued_on": "ngày ban hành",
+    "document_field_file_name": "tên tệp",
+    "document_field_sha256": "mã SHA-256",
+    "document_field_signer": "người ký",
+    "document_field_body": "cơ quan ban hành",
+    "document_field_doc_type": "loại văn bản",
+    "document_field_subject": "trích yếu",
+    "document_field_facts_sha256": "dữ liệu dựng văn bản (nội dung đính chính, kỳ báo cáo, các báo cáo)",
     "mail_postponed": (
         "máy chủ thư tạm thời không nhận ({error}). Các bước trước đã được lưu; thư vẫn nằm trong hộp thư đi. "
         "Kiểm tra cấu hình KEHOACH_SMTP_* rồi chạy «kehoach mail send» để gửi tiếp."

@@ -665,6 +665,21 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     raise typer.Exit(VERIFY_EXIT[check.verdict])
 
 
+def _shown(value) -> str:
+    """An ISO date or time of the --json output as a reader writes it: "23/11/2026", "14:56 ngày 23/11/2026"."""
+    from datetime import date, datetime
+
+    if not value:
+        return "—"
+    text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    try:
+        if "T" not in text:
+            return f"{date.fromisoformat(text):%d/%m/%Y}"
+        return f"{datetime.fromisoformat(text):%H:%M ngày %d/%m/%Y}"
+    except ValueError:
+        return text
+
+
 VERIFY_EXIT = {"issued": 0, "unknown": 3, "altered": 4, "stored_altered": 5, "rerender_differs": 6}
 
 
@@ -675,16 +690,17 @@ def _print_check(check) -> None:
     if not d:
         return
     table = Table(show_header=False)
-    table.add_row("Văn bản", f"{d['doc_type']} số {d['reference']} ngày {d['issued_on']}: {d['subject']}")
+    table.add_row("Văn bản", f"{d['doc_type']} số {d['reference']} ngày {_shown(d['issued_on'])}: {d['subject']}")
     if d["copy_for"]:
         table.add_row("Bản gửi riêng", d["copy_for"])
     table.add_row("Người ký", f"{d['signer_capacity']} — {d['signer']}" if d["signer_capacity"] else d["signer"])
-    table.add_row("Vào sổ", f"{d['registered_at']} ({d['registered_by']})")
+    table.add_row("Vào sổ", f"{_shown(d['registered_at'])} ({d['registered_by']})")
     table.add_row("Nơi nhận", "\n".join(d["recipients"]))
-    table.add_row("Đã gửi", "\n".join(f"{s['recipient']} <{s['email']}> lúc {s['sent_at']}" for s in d["sent"])
-                  or "chưa gửi thư nào")
+    table.add_row("Đã gửi", "\n".join(f"{s['recipient']} <{s['email']}> lúc {_shown(s['sent_at'])}"
+                                       for s in d["sent"]) or "chưa gửi thư nào")
     if d["confirmed"]:
-        table.add_row("Đã xác nhận", "\n".join(f"{c['recipient']} lúc {c['confirmed_at']}" for c in d["confirmed"]))
+        table.add_row("Đã xác nhận", "\n".join(f"{c['recipient']} lúc {_shown(c['confirmed_at'])}"
+                                              for c in d["confirmed"]))
     table.add_row("Tình trạng", d["status_name"] + (f" — {d['notes']}" if d["notes"] else ""))
     console.print(table)
 

@@ -278,6 +278,53 @@ def test_a_plan_changed_in_the_database_behind_kehoachs_back_is_named_by_both_ch
     assert not verdict.ok and "kế hoạch #1" in verdict.message and "01/KH-UBND" in verdict.message
 
 
+@pytest.mark.parametrize("statement, named", [
+    ("UPDATE document SET subject = 'Một trích yếu khác' WHERE id = 1", "trích yếu"),
+    ("UPDATE document SET signer_id = 'hung.cvp' WHERE id = 1", "người ký"),
+    ("UPDATE document SET issued_on = '2026-11-20' WHERE id = 1", "ngày ban hành"),
+    ("UPDATE document SET body_id = 'UBND-QUAN' WHERE id = 1", "cơ quan ban hành"),
+    ("UPDATE document SET facts = '{\"corrections\": []}' WHERE id = 4", "dữ liệu dựng văn bản"),
+])
+def test_an_issued_documents_row_changed_in_the_database_is_named_field_by_field_by_both_checks(
+        org, plan_data, db_url, now, statement, named):
+    ids = lifecycle(org, plan_data, now)
+    correct(org, "01/KH-UBND", now)
+    doc_id = int(statement.rsplit("=", 1)[1])
+    name, data = stored(org, doc_id)
+    with closing(sqlite3.connect(db_path(db_url))) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+        conn.execute("DROP TRIGGER document_no_update")
+        conn.execute(statement)
+        conn.commit()
+    files = _all_files(org)
+    with org() as uow:
+        verdict = audit.verify(uow=uow, read_file=files.get)
+    reference = "01/KH-UBND" if doc_id == ids["plan_doc"] else "04/UBND"
+    assert not verdict.ok and f"Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {named}" in verdict.message
+    result = check(org, data, name)
+    assert result.verdict == "stored_altered" and named in result.message and reference in result.message
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE document_mark SET reason = 'Một lý do khác'",
+    "UPDATE document_mark SET by_document_id = 2",
+])
+def test_a_withdrawal_or_correction_mark_changed_in_the_database_is_named_by_the_audit_check(
+        org, plan_data, db_url, now, statement):
+    lifecycle(org, plan_data, now)
+    correct(org, "01/KH-UBND", now)
+    withdraw(org, "03/BC-UBND", now)
+    with closing(sqlite3.connect(db_path(db_url))) as conn:
+        conn.execute("DROP TRIGGER document_mark_no_update")
+        conn.execute(statement)
+        conn.commit()
+    files = _all_files(org)
+    with org() as uow:
+        verdict = audit.verify(uow=uow, read_file=files.get)
+    assert not verdict.ok and "không khớp sự kiện nào trong nhật ký" in verdict.message
+
+
 def _all_files(uow_factory) -> dict[str, bytes]:
     with uow_factory() as uow:
         files = {d.file_name: d.content for d in uow.documents.all()}
@@ -605,8 +652,17 @@ def test_the_shell_recipe_of_the_docs_agrees_with_sha256sum_and_fails_on_a_tampe
 
 
 def test_a_review_issued_before_its_reports_were_kept_is_listed_and_said_not_to_render_again(org, plan_data, db_url,
-                                                                                             now):
+                                                                                             now, monkeypatch):
+    from domain.services import plans
+
+    def older_register_facts(doc):  # what a register event recorded before it kept the trích yếu and the facts' hash
+        data = recorded(doc)
+        return {k: v for k, v in data.items() if k not in ("subject", "body", "doc_type", "facts_sha256")}
+
+    recorded = plans.document_facts
+    monkeypatch.setattr(reporting, "document_facts", older_register_facts)
     ids = lifecycle(org, plan_data, now)
+    monkeypatch.undo()
     with closing(sqlite3.connect(db_path(db_url))) as conn:  # as a database from before migration 0006 holds it
         conn.execute("DROP TRIGGER document_no_update")
         conn.execute("UPDATE document SET facts = NULL WHERE id = ?", (ids["review_doc"],))

@@ -24,7 +24,7 @@ from domain.model.forms import request_letter, unit_copy
 from domain.model.importer import NumberClaim, read_number_claim
 from domain.model.plan import PlanContent
 from domain.model.workflow import DOC_STATUS_NAMES, DocStatus
-from domain.services.plans import Renderer, replaced_line
+from domain.services.plans import Renderer, changed_fields, replaced_line
 from domain.services.workflow import get_plan
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -324,6 +324,14 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
     recorded = _registered_sha(uow, doc, copy)
     if sha256(stored) != expected or recorded != expected:
         return FileCheck("stored_altered", digest, message("verify_stored_altered", reference=doc.reference), facts)
+    event = _register_event(uow, doc)
+    changed = changed_fields(doc, event.data) if event is not None else []
+    if changed:
+        from domain.services.audit import field_names  # audit -> plans
+
+        return FileCheck("stored_altered", digest, message("verify_record_changed", fields=field_names(changed),
+                                                            reference=event.data.get("reference", doc.reference)),
+                         facts)
     try:
         again = render(official_copy(uow, copy) if copy is not None else official_document(uow, doc))
     except DomainError as exc:
@@ -353,6 +361,12 @@ def _claimed(uow, claim: NumberClaim, name: str, digest: str, tz: tzinfo) -> Fil
     return FileCheck("altered", digest, message(
         "verify_claims_altered", file=name, printed=printed, reference=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}",
         body=body.name if body else doc.body_id, file_name=doc.file_name, expected=doc.sha256), facts)
+
+
+def _register_event(uow, doc):
+    """The audit event that registered `doc` (None for a document the trail does not know)."""
+    return next((e for e in uow.audit.events(doc.plan_id)
+                 if e.action == "register" and e.data.get("document_id") == doc.id), None)
 
 
 def _registered_sha(uow, doc, copy) -> str | None:
