@@ -71,7 +71,7 @@ MESSAGES: dict[str, str] = {
     # plans and workflow
     "unknown_plan": "Không có kế hoạch «{plan}». Dùng «kehoach plan list» để xem các kế hoạch.",
     "action_not_allowed": (
-        "Không thể «{action}» kế hoạch #{plan} khi đang ở trạng thái «{state}». "
+        "Không thể «{action}» {what} khi đang ở trạng thái «{state}». "
         "Các thao tác được phép lúc này: {allowed}."
     ),
     "role_required": (
@@ -80,12 +80,31 @@ MESSAGES: dict[str, str] = {
     ),
     "reason_required": "Phải ghi rõ lý do khi «{action}» (tùy chọn --reason).",
     "not_designated_signer": (
-        "Kế hoạch #{plan} do «{signer}» ký; người dùng «{user}» không phải người ký đã ghi trong kế hoạch."
+        "{What} do «{signer}» ký; người dùng «{user}» không phải người ký đã ghi trong kế hoạch."
     ),
     "already_issued": "Kế hoạch #{plan} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa.",
     "plan_frozen": "Kế hoạch #{plan} đang ở trạng thái «{state}» nên không được sửa nội dung.",
     "issuer_mismatch": "Tệp kế hoạch ghi cơ quan ban hành «{new}», khác kế hoạch #{plan} («{old}»).",
     "signer_no_role": "Người ký «{user}» chưa có vai trò «ký» tại {body}. Hãy bổ sung vai trò trong tệp tổ chức.",
+    # plans implementing a higher body's plan
+    "implements_unknown_id": (
+        "«implements: {cited}»: không có kế hoạch #{plan}. Hãy ghi đúng số của kế hoạch cấp trên "
+        "(kehoach plan list) hoặc số, ký hiệu và ngày của nó, ví dụ «Số 41/KH-UBND ngày 20/01/2026»."
+    ),
+    "implements_ambiguous": (
+        "«implements: {cited}» khớp với nhiều kế hoạch: {plans}. Hãy ghi thêm ngày ban hành và cơ quan ban hành "
+        "(«… ngày 20/01/2026 của Ủy ban nhân dân quận Kiến An») hoặc ghi số kế hoạch, ví dụ «#3»."
+    ),
+    "implements_not_found": (
+        "Chưa tìm thấy kế hoạch «{cited}» trong hệ thống: kế hoạch được giữ như văn bản trích dẫn, chưa liên kết "
+        "với kế hoạch cấp trên. Nếu kế hoạch cấp trên có trong hệ thống, hãy ghi đúng số, ký hiệu và ngày của nó "
+        "(kehoach plan list) rồi cập nhật dự thảo."
+    ),
+    "implements_itself": "«implements: {cited}» là chính kế hoạch này; một kế hoạch không thể thực hiện chính nó.",
+    "implements_bad_date": (
+        "Ngày trong «implements: {cited}» không có thật. Hãy ghi ngày ban hành của kế hoạch cấp trên dạng "
+        "ngày/tháng/năm, ví dụ «Số 41/KH-UBND ngày 20/01/2026»."
+    ),
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
     "period_key_invalid": (
@@ -114,8 +133,119 @@ MESSAGES: dict[str, str] = {
         "Chỉ tiêu «{target}» không thuộc nhiệm vụ giao cho đơn vị «{unit}». "
         "Các chỉ tiêu của đơn vị: {targets}."
     ),
+    "baseline_required": (
+        "Chỉ tiêu «{target}»{where} là chỉ tiêu giảm (direction: reduce_by) nên phải có mức đầu kỳ để tính mức "
+        "đã giảm: thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm trước, baseline: 2,1)."
+    ),
+    "baseline_not_reduce": (
+        "Chỉ tiêu «{target}»{where} có mức đầu kỳ («baseline») nhưng không phải chỉ tiêu giảm (direction: "
+        "{direction}). Mức đầu kỳ chỉ dùng cho chỉ tiêu giảm: bỏ «baseline» hoặc đặt direction: reduce_by."
+    ),
+    "baseline_not_number": (
+        "Mức đầu kỳ «{value}» của chỉ tiêu «{target}»{where} không phải là số (ví dụ đúng: 2,1 hoặc 150)."
+    ),
     "figure_not_number": "Số liệu «{value}» của chỉ tiêu «{target}» không phải là số (ví dụ đúng: 55 hoặc 0,5).",
+    "review_exists": (
+        "{kind} kỳ «{period}» của kế hoạch #{plan} đã có: báo cáo #{review} ({state}). {hint}"
+    ),
+    "review_exists_hint_draft": "Để tổng hợp lại theo số liệu mới nhất: kehoach review redraft {review} --as NGƯỜI_SOẠN.",
+    "review_exists_hint_done": "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}.",
+    "unknown_review": "Không có báo cáo sơ kết, tổng kết «{review}». Dùng «kehoach review list PLAN» để xem các báo cáo.",
+    "review_already_issued": (
+        "Báo cáo #{review} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa."
+    ),
     "no_reports": "Kỳ «{period}» của kế hoạch #{plan} chưa có báo cáo nào để tổng hợp.",
+    # a unit's report read back from its filled form (biểu mẫu) or a structured file
+    "form_table_name": "Bảng {number}",
+    "form_row": "{table}, dòng {row}",
+    "form_cell": "{table}, dòng {row}{what}, cột «{column}»",
+    "file_figure": "Chỉ tiêu «{target}» (mục figures)",
+    "file_tasks": "Mục tasks của tệp",
+    "form_figure_not_number": (
+        "{where}: «{value}» không phải là số. Hãy ghi một số{unit}, ví dụ 55 hoặc 0,5 (dấu phẩy thập phân, "
+        "dấu chấm ngăn cách hàng nghìn như 1.200); lời giải thích ghi ở cột «Ghi chú»."
+    ),
+    "figure_percent_range": (
+        "{where}: {value}% không hợp lý, vì tỷ lệ phần trăm phải từ 0 đến 100. Hãy ghi lại tỷ lệ, ví dụ 55 hoặc 55,5."
+    ),
+    "figure_negative_count": (
+        "{where}: số {unit} không thể âm ({value}). Hãy ghi số {unit} đạt được trong kỳ (0 nếu chưa có)."
+    ),
+    "figure_fractional_count": (
+        "{where}: số {unit} phải là số nguyên, không thể là {value}. Hãy ghi số {unit} đạt được, ví dụ 1 hoặc 2."
+    ),
+    "form_figure_without_code": (
+        "{where}: có số liệu «{value}» nhưng dòng này không có mã chỉ tiêu, nên không biết số liệu thuộc chỉ tiêu "
+        "nào. Hãy ghi mã chỉ tiêu vào cột «Mã chỉ tiêu», hoặc chuyển nội dung sang cột «Ghi chú» nếu không thuộc "
+        "chỉ tiêu nào."
+    ),
+    "form_target_not_for_unit": (
+        "{where}: chỉ tiêu «{mark}» không được giao cho đơn vị «{unit}», nên đơn vị không báo cáo chỉ tiêu này "
+        "(chỉ tiêu của đơn vị: {codes}). Hãy xóa dòng đó hoặc sửa lại mã cho đúng."
+    ),
+    "form_task_not_for_unit": (
+        "{where}: nhiệm vụ «{mark}» không được giao cho đơn vị «{unit}», nên đơn vị không báo cáo nhiệm vụ này "
+        "(nhiệm vụ của đơn vị: {codes}). Hãy xóa dòng đó hoặc sửa lại mã cho đúng."
+    ),
+    "form_code_twice": (
+        "Mã «{mark}» được ghi ở hai dòng ({first} và {second}). Mỗi mã chỉ ghi một dòng: hãy gộp kết quả vào "
+        "một dòng rồi gửi lại."
+    ),
+    "form_empty": "Báo cáo chưa có kết quả nào: các cột kết quả còn trống. Hãy điền số liệu, kết quả rồi gửi lại.",
+    "report_file_format": (
+        "Báo cáo nhận tệp biểu mẫu Word (.docx) đã điền hoặc tệp .yaml, .json; tệp {file} có đuôi «{suffix}». "
+        "Hãy lưu biểu mẫu dưới dạng .docx (Word: Lưu thành, chọn «Word Document») rồi gửi lại."
+    ),
+    "report_file_unreadable": (
+        "Không mở được tệp {file} ({problem}). Hãy mở tệp bằng Word, lưu lại dưới dạng .docx rồi gửi lại."
+    ),
+    "not_a_report_form": (
+        "Tệp {file} không có bảng biểu mẫu báo cáo (bảng có cột «Mã chỉ tiêu» hoặc «Mã nhiệm vụ»). Hãy điền "
+        "kết quả vào đúng tệp biểu mẫu nhận kèm công văn đề nghị báo cáo rồi gửi tệp đó."
+    ),
+    "form_unidentified": (
+        "Biểu mẫu không còn dòng ghi mã đơn vị («… mã đơn vị: …, mã kỳ: …» dưới tên biểu mẫu), nên không biết là "
+        "báo cáo của đơn vị nào. Hãy dùng đúng tệp biểu mẫu đã nhận, hoặc ghi rõ đơn vị bằng --unit MÃ_ĐƠN_VỊ."
+    ),
+    "wrong_form_plan": (
+        "Biểu mẫu này thuộc {form_plan}, không phải kế hoạch #{plan} ({reference}). Hãy gửi biểu mẫu nhận kèm "
+        "đề nghị báo cáo của kế hoạch #{plan}, hoặc gửi tệp này vào đúng kế hoạch của nó."
+    ),
+    "wrong_form_unit": (
+        "Biểu mẫu này lập cho đơn vị «{form_unit}», không phải «{unit}». Hãy điền biểu mẫu gửi cho «{unit}», "
+        "hoặc bỏ --unit nếu đây đúng là báo cáo của «{form_unit}»."
+    ),
+    "wrong_form_period": (
+        "Biểu mẫu này là của kỳ «{form_period}», không phải kỳ «{period}». Hãy điền biểu mẫu nhận kèm đề nghị "
+        "báo cáo kỳ «{period}», hoặc bỏ --period nếu đây đúng là báo cáo kỳ «{form_period}»."
+    ),
+    "report_needs_unit": (
+        "Chưa biết đây là báo cáo của đơn vị nào: hãy ghi --unit MÃ_ĐƠN_VỊ (hoặc trường «unit» trong tệp)."
+    ),
+    "unknown_period": (
+        "Kế hoạch #{plan} không có kỳ báo cáo «{period}» (các kỳ đã mở: {periods}). Hãy kiểm tra lại mã kỳ."
+    ),
+    "period_closed": (
+        "Kỳ báo cáo «{period}» của kế hoạch #{plan} đã khóa sổ (đã tổng kết), nên không nhận thêm báo cáo hay "
+        "bản sửa. Nếu cần điều chỉnh số liệu, hãy liên hệ cơ quan tổng hợp báo cáo."
+    ),
+    "report_duplicate": (
+        "Báo cáo này của «{unit}» kỳ «{period}» đã được ghi nhận (phiên bản {version}, lúc {when}); nội dung giống "
+        "hệt nên không ghi thêm. Nếu cần sửa, hãy sửa trong biểu mẫu rồi gửi lại: bản sửa thành phiên bản mới."
+    ),
+    "report_recorded": "Đã nhận báo cáo của {unit} kỳ «{period}» (phiên bản {version}).",
+    "report_recorded_figure": "  - {target} ({text}): {value}",
+    "report_recorded_tasks": "  - Kết quả thực hiện {count} nhiệm vụ.",
+    "report_none": "Kế hoạch #{plan} chưa có báo cáo nào{period}.",
+    "report_not_sent": "Đơn vị «{unit}» chưa gửi báo cáo kỳ «{period}».",
+    "report_no_version": (
+        "Báo cáo kỳ «{period}» của «{unit}» không có phiên bản {version} (các phiên bản: {versions})."
+    ),
+    "report_heading": "Báo cáo {period} của {unit_name} ({unit}) — phiên bản {version}/{versions}{latest}",
+    "report_latest": " (mới nhất, được tính khi tổng hợp)",
+    "report_sent_by": "Gửi lúc {when}, người gửi: {by}{file}",
+    "report_sent_file": ", tệp: {file} (SHA-256 {sha256})",
+    "report_other": "Nội dung đơn vị bổ sung:",
     "plans_failed": (
         "{count} kế hoạch chưa xử lý xong ({failures}). Các kế hoạch khác đã xong; chạy lại sẽ chỉ làm "
         "phần còn thiếu, không gửi lại thư đã gửi."

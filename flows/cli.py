@@ -34,6 +34,9 @@ for sub, name in ((org_app, "org"), (plan_app, "plan"), (period_app, "period"), 
     app.add_typer(sub, name=name)
 receipt_app = typer.Typer(help="Xác nhận đã nhận văn bản.", no_args_is_help=True)
 app.add_typer(receipt_app, name="receipt")
+review_app = typer.Typer(help="Báo cáo sơ kết, tổng kết: trình, duyệt, ký ban hành, phát hành như kế hoạch.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
 register_app = typer.Typer(help="Sổ đăng ký văn bản đi: xem, lọc, xuất bảng tính.", invoke_without_command=True)
 app.add_typer(register_app, name="register")
 document_app = typer.Typer(help="Văn bản đã ban hành: đính chính, thay thế, thu hồi.", no_args_is_help=True)
@@ -75,6 +78,22 @@ def plan_create(file: Path, actor: str = AS) -> None:
     """Tạo dự thảo kế hoạch từ tệp YAML."""
     plan_id = run(lambda: _lifecycle().create_plan_flow(str(file), actor))
     console.print(f"Đã tạo dự thảo kế hoạch #{plan_id}.")
+    _show_links(plan_id)
+
+
+def _show_links(plan_id: int) -> None:
+    """The higher plans the plan is linked to, and the plans it cites that are not in the database."""
+    from domain.services import links, plans
+
+    def go():
+        with runtime.uow() as uow:
+            return links.higher_plans(uow=uow, plan_id=plan_id), plans.citation_notes(uow=uow, plan_id=plan_id)
+
+    higher, notes = run(go)
+    for h in higher:
+        console.print(f"Thực hiện kế hoạch #{h['plan_id']} {h['reference']} của {h['issuer']}: đã liên kết.")
+    for note in notes:
+        console.print(f"[yellow]Lưu ý:[/] {note}")
 
 
 @plan_app.command("import")
@@ -169,6 +188,7 @@ def plan_update(plan: int, file: Path, actor: str = AS) -> None:
                                      now=runtime.now())
 
     console.print(f"Kế hoạch #{plan}: đã lưu phiên bản {run(go)}.")
+    _show_links(plan)
 
 
 def _decide(plan: int, action: str, actor: str, reason: str | None = None) -> None:
@@ -284,10 +304,13 @@ def plan_distribute(plan: int, actor: str = AS_SYSTEM) -> None:
 
 @plan_app.command("review")
 def plan_review(plan: int, actor: str = AS_SYSTEM,
-                final: bool = typer.Option(False, "--final", help="Tổng kết (đóng kỳ) thay vì sơ kết.")) -> None:
-    """Sơ kết (hoặc tổng kết): tổng hợp báo cáo thành BÁO CÁO .docx."""
-    run(lambda: _lifecycle().review_plan_flow(plan, actor, final))
-    _print_documents(plan)
+                final: bool = typer.Option(False, "--final", help="Tổng kết (kết thúc kế hoạch khi ban hành) thay vì sơ kết."),
+                period: Optional[str] = typer.Option(None, help="Mã kỳ, ví dụ 2026-Q4 (mặc định: kỳ vừa đến hạn).")) -> None:
+    """Soạn dự thảo báo cáo sơ kết (hoặc tổng kết) từ số liệu các đơn vị; sau đó trình, duyệt, ký như kế hoạch."""
+    review_id = run(lambda: _lifecycle().review_plan_flow(plan, actor, final, period))
+    _print_review(review_id)
+    console.print(f"Trình duyệt: kehoach review submit {review_id} --as NGƯỜI_SOẠN; xem bản dự thảo: "
+                  f"kehoach review show {review_id} --docx TỆP.docx")
 
 
 @plan_app.command("list")
@@ -385,20 +408,86 @@ def _day(iso: str | None) -> str:
 
 
 @report_app.command("submit")
-def report_submit(plan: int, unit: str = typer.Option(..., help="Mã đơn vị báo cáo."), actor: str = AS,
-                  file: Path = typer.Option(..., help="Tệp YAML: figures: {mã chỉ tiêu: số liệu}, note: ..."),
-                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở).")) -> None:
-    """Gửi báo cáo của một đơn vị."""
-    from domain.adapters.yaml_source import load_yaml
+def report_submit(plan: int, actor: str = AS,
+                  file: Path = typer.Option(..., help="Biểu mẫu đã điền (.docx), hoặc tệp YAML/JSON: "
+                                                      "figures: {mã chỉ tiêu: số liệu}, note: ..."),
+                  unit: Optional[str] = typer.Option(None, help="Mã đơn vị báo cáo (mặc định: đơn vị ghi trên "
+                                                                "biểu mẫu; nếu ghi, phải khớp biểu mẫu)."),
+                  period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ ghi trên biểu mẫu, "
+                                                                  "hoặc kỳ đang mở).")) -> None:
+    """Gửi báo cáo của một đơn vị: biểu mẫu Word đã điền hoặc tệp số liệu; bản sửa thành phiên bản mới."""
+    from domain.model.reporting import format_figure
+
+    done = run(lambda: _lifecycle().receive_report_file_flow(plan, str(file), actor, unit, period))
+    console.print(message("report_recorded", unit=done["unit"], period=done["period"], version=done["version"]))
+    for f in done["figures"]:
+        unit_text = "%" if f["unit"] == "%" else f" {f['unit']}" if f["unit"] else ""
+        console.print(message("report_recorded_figure", target=f["target"], text=f["text"],
+                              value=format_figure(f["value"]) + unit_text))
+    if done["tasks"]:
+        console.print(message("report_recorded_tasks", count=done["tasks"]))
+
+
+@report_app.command("list")
+def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ kỳ này, ví dụ 2026-Q4.")) -> None:
+    """Các báo cáo đã nhận: từng đơn vị, từng phiên bản (phiên bản mới nhất được tính khi tổng hợp)."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
 
     def go():
-        data = load_yaml(file)
-        if not isinstance(data, dict):
-            raise DomainError("yaml_not_mapping", file=str(file))
-        return _lifecycle().receive_report_flow(plan, unit, dict(data.get("figures") or {}), actor, period,
-                                                data.get("note"))
+        with runtime.uow() as uow:
+            return reports.list_reports(uow=uow, plan_id=plan, period_key=period)
 
-    console.print(f"Đã nhận báo cáo của {unit} (phiên bản {run(go)}).")
+    rows = run(go)
+    if not rows:
+        console.print(message("report_none", plan=plan, period=f" kỳ «{period}»" if period else ""))
+        return
+    table = Table("Kỳ", "Đơn vị", "Phiên bản", "Lúc", "Người gửi", "Số liệu", "Tệp")
+    for r in rows:
+        figures = "; ".join(f"{k}: {format_figure(v)}" for k, v in r["figures"].items())
+        table.add_row(r["period"], f"{r['unit_name']} ({r['unit']})",
+                      f"{r['version']}" + (" (mới nhất)" if r["latest"] else ""),
+                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}", r["submitted_by"], figures, r["file"] or "")
+    console.print(table)
+
+
+@report_app.command("show")
+def report_show(plan: int, unit: str = typer.Option(..., help="Mã đơn vị."),
+                period: Optional[str] = typer.Option(None, help="Mã kỳ (mặc định: kỳ đang mở)."),
+                version: Optional[int] = typer.Option(None, help="Phiên bản (mặc định: mới nhất).")) -> None:
+    """Một báo cáo của đơn vị như đã ghi nhận: số liệu, ghi chú từng chỉ tiêu, kết quả từng nhiệm vụ."""
+    from domain.model.reporting import format_figure
+    from domain.services import reports
+
+    def go():
+        with runtime.uow() as uow:
+            return reports.show_report(uow=uow, plan_id=plan, unit=unit, now=runtime.now(), period_key=period,
+                                       version=version)
+
+    r = run(go)
+    source = r["source"]
+    console.print(message("report_heading", period=r["period_label"], unit_name=r["unit_name"], unit=r["unit"],
+                          version=r["version"], versions=r["versions"],
+                          latest=message("report_latest") if r["latest"] else ""))
+    console.print(message("report_sent_by", when=f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%H:%M %d/%m/%Y}",
+                          by=r["submitted_by"],
+                          file=message("report_sent_file", **source) if source.get("file") else ""))
+    if r["targets"]:
+        table = Table("Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
+        for t in r["targets"]:
+            unit_text = "%" if t["unit"] == "%" else f" {t['unit']}" if t["unit"] else ""
+            table.add_row(t["target"], t["text"], format_figure(t["plan"]) + unit_text if t["plan"] is not None else "",
+                          format_figure(t["value"]) + unit_text if t["value"] is not None else "", t["note"])
+        console.print(table)
+    if r["tasks"]:
+        table = Table("Mã nhiệm vụ", "Nhiệm vụ", "Kết quả thực hiện", "Khó khăn, kiến nghị")
+        for t in r["tasks"]:
+            table.add_row(t["task"], t["text"], t["result"], t["issues"])
+        console.print(table)
+    if r["other"] or r["note"]:
+        console.print(message("report_other"))
+        for line in ([r["note"]] if r["note"] else []) + r["other"]:
+            console.print(f"  - {line}")
 
 
 @report_app.command("remind")
@@ -451,6 +540,140 @@ def mail_retry(id: int = typer.Argument(..., help="Số thư (cột # của «ke
 
     data = run(go)
     console.print(message("mail_retried", id=id, email=data["email"]))
+
+
+# --- the sơ kết / tổng kết reports ---------------------------------------------------------------
+def _print_review(review_id: int) -> dict:
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.review_summary(uow, reviews.get_review(uow, review_id))
+
+    r = run(go)
+    number = f", số {r['reference']} ngày {r['issued_on']:%d/%m/%Y}" if r["reference"] else ""
+    console.print(f"Báo cáo {r['kind'].lower()} #{r['id']} (kế hoạch #{r['plan_id']}, {r['period_label']}, phiên bản "
+                  f"{r['version']}): «{r['state']}»{number}. {r['met']} chỉ tiêu đạt, {r['not_met']} chưa đạt, "
+                  f"{r['no_result']} chưa có số liệu.")
+    return r
+
+
+def _decide_review(review: int, action: str, actor: str, reason: str | None = None) -> None:
+    """Record the decision on the report (with its notices), then send them (flow «notify-approvals»)."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            state = reviews.decide_review(uow=uow, review_id=review, action=action, actor=actor, now=runtime.now(),
+                                          reason=reason, id_domain=runtime.settings().message_id_domain)
+            return state, reviews.get_review(uow, review).plan_id
+
+    state, plan = run(go)
+    console.print(f"Báo cáo #{review}: {ACTION_NAMES[action]} — trạng thái mới «{STATE_NAMES[State(state)]}».")
+    _notify(plan)
+
+
+@review_app.command("submit")
+def review_submit(review: int, actor: str = AS) -> None:
+    """Trình duyệt dự thảo báo cáo."""
+    _decide_review(review, "submit", actor)
+
+
+@review_app.command("approve")
+def review_approve(review: int, actor: str = AS) -> None:
+    """Duyệt báo cáo đã trình."""
+    _decide_review(review, "approve", actor)
+
+
+@review_app.command("return")
+def review_return(review: int, actor: str = AS,
+                  reason: str = typer.Option("", help="Lý do trả lại (bắt buộc).")) -> None:
+    """Trả lại báo cáo, kèm lý do."""
+    _decide_review(review, "return", actor, reason)
+
+
+@review_app.command("resubmit")
+def review_resubmit(review: int, actor: str = AS) -> None:
+    """Trình lại báo cáo đã bị trả lại."""
+    _decide_review(review, "resubmit", actor)
+
+
+@review_app.command("reject")
+def review_reject(review: int, actor: str = AS, reason: str = typer.Option("", help="Lý do (bắt buộc).")) -> None:
+    """Không duyệt báo cáo, kèm lý do."""
+    _decide_review(review, "reject", actor, reason)
+
+
+@review_app.command("redraft")
+def review_redraft(review: int, actor: str = AS) -> None:
+    """Tổng hợp lại dự thảo báo cáo (dự thảo hoặc bị trả lại) theo số liệu mới nhất của các đơn vị."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.redraft_review(uow=uow, review_id=review, actor=actor, now=runtime.now())
+
+    run(go)
+    _print_review(review)
+
+
+@review_app.command("issue")
+def review_issue(review: int, actor: str = AS) -> None:
+    """Ký ban hành báo cáo đã duyệt: lấy số (BC), ghi ngày, lưu tệp .docx và phát hành tới nơi nhận của kế hoạch."""
+    with _ProgressBar():
+        run(lambda: _lifecycle().issue_review_flow(review, actor))
+    r = _print_review(review)
+    console.print(f"  {runtime.documents_dir() / r['file_name']}")
+
+
+@review_app.command("distribute")
+def review_distribute(review: int, actor: str = AS_SYSTEM) -> None:
+    """Gửi (lại) báo cáo đã ban hành tới các nơi nhận của kế hoạch chưa nhận."""
+    totals = run(lambda: _lifecycle().distribute_review_flow(review, actor))
+    console.print(f"Đã gửi {totals['sent']} thư, lỗi {totals['failed']}.")
+
+
+@review_app.command("list")
+def review_list(plan: Optional[int] = typer.Argument(None, help="Số kế hoạch (mặc định: mọi kế hoạch).")) -> None:
+    """Các báo cáo sơ kết, tổng kết: kỳ, trạng thái, số, kết quả."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            return reviews.list_reviews(uow=uow, plan_id=plan)
+
+    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có số liệu")
+    for r in run(go):
+        table.add_row(str(r["id"]), str(r["plan_id"]), r["kind"], r["period_label"], r["state"], r["reference"],
+                      str(r["met"]), str(r["not_met"]), str(r["no_result"]))
+    console.print(table)
+
+
+@review_app.command("show")
+def review_show(review: int, docx: Optional[Path] = typer.Option(
+        None, "--docx", help="Ghi bản báo cáo ra tệp .docx (bản đã ban hành, hoặc bản dự thảo chưa có số).")) -> None:
+    """Một báo cáo: trạng thái, kết quả từng chỉ tiêu; ghi bản .docx để đọc trước khi duyệt."""
+    from domain.services import reviews
+
+    def go():
+        with runtime.uow() as uow:
+            r = reviews.get_review(uow, review)
+            data = None
+            if docx is not None:
+                data = (uow.documents.get(r.document_id).content if r.document_id
+                        else runtime.render_docx(reviews.draft_document(uow=uow, review_id=review)))
+            table = next(b for b in reviews.draft_document(uow=uow, review_id=review).blocks if b.kind == "table")
+            return table.rows, data
+
+    rows, data = run(go)
+    _print_review(review)
+    table = Table(*rows[0])
+    for row in rows[1:]:
+        table.add_row(*row)
+    console.print(table)
+    if docx is not None:
+        docx.write_bytes(data)
+        console.print(f"Đã ghi {docx}.")
 
 
 # --- receipts ------------------------------------------------------------------------------
@@ -534,7 +757,8 @@ def audit_show(plan: int) -> None:
 
 
 def _details(data: dict) -> str:
-    keys = ("reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units", "version")
+    keys = ("review", "reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units",
+            "version")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 

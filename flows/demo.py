@@ -79,7 +79,13 @@ def run_demo(out: Path, console: Console) -> dict:
         step.refused_report(plan)
         with step.progress("Gửi thư nhắc"):
             step("Nhắc các đơn vị chưa báo cáo — luồng «send-reminders»", lifecycle.send_reminders_flow, plan)
-        step("Sơ kết: tổng hợp số liệu thành BÁO CÁO — luồng «review-plan»", lifecycle.review_plan_flow, plan)
+        review = step(f"Sơ kết: tổng hợp số liệu thành dự thảo BÁO CÁO, người soạn: {DRAFTER} — luồng «review-plan»",
+                      lifecycle.review_plan_flow, plan, DRAFTER)
+        step.decide_review(review, "submit", DRAFTER)
+        step.decide_review(review, "approve", APPROVER)
+        with step.progress("Gửi thư phát hành báo cáo"):
+            step(f"Ký ban hành báo cáo sơ kết (số BC) và phát hành tới nơi nhận của kế hoạch, người ký: {SIGNER} "
+                 f"— luồng «issue-review» → «distribute-review»", lifecycle.issue_review_flow, review, SIGNER)
         verdict = step("Kiểm tra nhật ký và tệp đã ban hành (audit verify)", step.verify)
         step("Sổ đăng ký văn bản đi và kiểm tra tệp kế hoạch đã ban hành (register, verify)", step.register, plan)
         summary = collect(plan, out, sink.count)
@@ -121,6 +127,25 @@ class Steps:
         state = self(f"{ACTION_NAMES[action].capitalize()} — {actor}", go)
         note = f" (lý do: {reason})" if reason else ""
         self.console.print(f"    → «{STATE_NAMES[State(state)]}»{note}")
+        totals = lifecycle.notify_approvals_flow(plan)
+        self.console.print(f"    thư báo cho người xử lý tiếp — luồng «notify-approvals»: {totals['sent']} thư")
+
+    def decide_review(self, review: int, action: str, actor: str, reason: str | None = None) -> None:
+        """A decision on the sơ kết report: the same rules and notices as the plan's."""
+        from domain.model.workflow import ACTION_NAMES, STATE_NAMES, State
+        from domain.services import reviews
+
+        from flows import lifecycle
+
+        def go():
+            with runtime.uow() as uow:
+                state = reviews.decide_review(uow=uow, review_id=review, action=action, actor=actor,
+                                              now=runtime.now(), reason=reason,
+                                              id_domain=runtime.settings().message_id_domain)
+                return state, reviews.get_review(uow, review).plan_id
+
+        state, plan = self(f"Báo cáo sơ kết: {ACTION_NAMES[action]} — {actor}", go)
+        self.console.print(f"    → «{STATE_NAMES[State(state)]}»")
         totals = lifecycle.notify_approvals_flow(plan)
         self.console.print(f"    thư báo cho người xử lý tiếp — luồng «notify-approvals»: {totals['sent']} thư")
 
@@ -197,6 +222,7 @@ class _Closing:
 
 def collect(plan_id: int, out: Path, mails: int) -> dict:
     from domain.model.notices import NOTICE_KINDS
+    from domain.model.review import KINDS
     from domain.model.workflow import STATE_NAMES, State
 
     with runtime.uow() as uow:
@@ -216,6 +242,9 @@ def collect(plan_id: int, out: Path, mails: int) -> dict:
             "failed": sum(1 for o in outbox if o.status == "failed"),
             "received_by_server": mails,
             "reports": uow.reports.count(plan_id),
+            "reviews": [(r.id, KINDS[r.kind], STATE_NAMES[State(r.state)],
+                         uow.documents.get(r.document_id).reference if r.document_id else "")
+                        for r in uow.reviews.for_plan(plan_id)],
             "out": str(out),
         }
 
@@ -228,11 +257,13 @@ def print_summary(console: Console, s: dict) -> None:
     if s["copies"]:
         table.add_row("Bản gửi từng đơn vị", f"{len(s['copies'])} bản công văn kèm biểu mẫu báo cáo riêng "
                                              f"(documents/… - <mã đơn vị>.docx)")
-    table.add_row("Thư đã gửi", f"phát hành {s['sent']['distribution']}, đề nghị báo cáo "
+    table.add_row("Thư đã gửi", f"phát hành (kế hoạch, báo cáo) {s['sent']['distribution']}, đề nghị báo cáo "
                                 f"{s['sent']['report_request']}, nhắc {s['sent']['reminder']}, thư báo duyệt và ban hành "
                                 f"{s['sent']['notices']}; lỗi {s['failed']}")
     table.add_row("Máy chủ thư nhận", f"{s['received_by_server']} thư (mail/*.eml)")
     table.add_row("Báo cáo đã nhận", str(s["reports"]))
+    for review_id, kind, state, ref in s["reviews"]:
+        table.add_row(f"Báo cáo {kind.lower()}", f"#{review_id} {ref} — {state}")
     table.add_row("Nhật ký", s["audit"])
     table.add_row("Thư mục", s["out"])
     console.print(table)

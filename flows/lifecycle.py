@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Callable
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from domain.adapters.yaml_source import load_yaml
 from domain.messages import DomainError
 from domain.model.mail import TransientMailError
 from domain.model.calendar import local_date
-from domain.services import delivery, org, plans, reporting
+from domain.services import delivery, org, plans, reporting, reports, reviews
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
@@ -120,6 +121,23 @@ def record_report(plan_id: int, unit: str, figures: dict, actor: str, period_key
 
 
 @task
+def read_report_file(path: str) -> tuple:
+    """Read the file a unit reports with: its filled .docx form, or a YAML/JSON file of figures."""
+    from domain.adapters.report_files import read_report_file as read
+
+    return read(Path(path))
+
+
+@task
+def record_report_file(plan_id: int, report, source: dict, actor: str, unit: str | None,
+                       period_key: str | None) -> dict:
+    """Check what a unit sent and record it as the next version of its report."""
+    with runtime.uow() as uow:
+        return reports.submit_report_file(uow=uow, plan_id=plan_id, report=report, source=source, actor=actor,
+                                          now=runtime.now(), unit=unit, period_key=period_key)
+
+
+@task
 def queue_reminders(plan_id: int, actor: str) -> int:
     """Queue a reminder to every unit that has not reported yet."""
     with runtime.uow() as uow:
@@ -128,11 +146,30 @@ def queue_reminders(plan_id: int, actor: str) -> int:
 
 
 @task
-def roll_up_review(plan_id: int, actor: str, final: bool) -> int:
-    """Roll the reports up against the targets into a numbered BÁO CÁO."""
+def draft_review(plan_id: int, actor: str, final: bool, period_key: str | None) -> int:
+    """Roll the reports up against the targets into a draft sơ kết (or tổng kết) report; returns its id."""
     with runtime.uow() as uow:
-        return reporting.review_plan(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
-                                     render=runtime.render_docx, final=final, run=current_flow_run.id)
+        return reviews.draft_review(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(), final=final,
+                                    period_key=period_key, run=current_flow_run.id)
+
+
+@task
+def sign_review(review_id: int, actor: str) -> dict:
+    """Sign the approved report: draw its register number (BC), date, render the .docx and record its SHA-256."""
+    with runtime.uow() as uow:
+        document_id = reviews.issue_review(uow=uow, review_id=review_id, actor=actor, now=runtime.now(),
+                                           render=runtime.render_docx,
+                                           id_domain=runtime.settings().message_id_domain, run=current_flow_run.id)
+        return {"document_id": document_id, "plan_id": reviews.get_review(uow, review_id).plan_id}
+
+
+@task
+def queue_review_distribution(review_id: int, actor: str) -> dict:
+    """Queue the issued report to every recipient body of its plan that has an address."""
+    with runtime.uow() as uow:
+        queued = reviews.distribute_review(uow=uow, review_id=review_id, actor=actor, now=runtime.now(),
+                                           id_domain=runtime.settings().message_id_domain)
+        return {"queued": queued, "plan_id": reviews.get_review(uow, review_id).plan_id}
 
 
 @task
@@ -298,6 +335,14 @@ def receive_report_flow(plan_id: int, unit: str, figures: dict, actor: str, peri
     return record_report(plan_id, unit, figures, actor, period_key, note)
 
 
+@flow(name="receive-report-file")
+def receive_report_file_flow(plan_id: int, path: str, actor: str, unit: str | None = None,
+                             period_key: str | None = None) -> dict:
+    """Read a unit's filled form (or structured file) and record it as its report's next version."""
+    report, source = read_report_file(path)
+    return record_report_file(plan_id, report, source, actor, unit, period_key)
+
+
 @flow(name="send-reminders")
 def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
     """Remind the units that have not reported for the open period."""
@@ -306,11 +351,25 @@ def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
 
 
 @flow(name="review-plan")
-def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False) -> int:
-    """Roll up the reports into the sơ kết (or tổng kết) BÁO CÁO and archive it."""
-    document_id = roll_up_review(plan_id, actor, final)
-    write_documents(plan_id)
-    return document_id
+def review_plan_flow(plan_id: int, actor: str = "system", final: bool = False, period_key: str | None = None) -> int:
+    """Roll up the reports into a draft sơ kết (or tổng kết) report, to be submitted and approved as a plan is."""
+    return draft_review(plan_id, actor, final, period_key)
+
+
+@flow(name="issue-review")
+def issue_review_flow(review_id: int, actor: str) -> int:
+    """Sign and number the approved sơ kết / tổng kết report, archive its .docx, then distribute it."""
+    signed = sign_review(review_id, actor)
+    write_documents(signed["plan_id"])
+    distribute_review_flow(review_id)
+    return signed["document_id"]
+
+
+@flow(name="distribute-review")
+def distribute_review_flow(review_id: int, actor: str = "system") -> dict:
+    """E-mail the issued report to every recipient body of its plan with an address."""
+    queued = queue_review_distribution(review_id, actor)
+    return deliver_mail(queued["plan_id"])
 
 
 @flow(name="notify-approvals")

@@ -18,7 +18,7 @@ SCHEDULES: dict[str, str] = {  # deployment -> cron, in TIMEZONE
     "deliver-mail": "5,20,35,50 7-18 * * 1-5",  # every 15 minutes in working hours, off the sweeps' start
 }
 ON_DEMAND = ("issue-plan", "distribute-plan", "notify-approvals", "open-reporting-period", "send-reminders",
-             "follow-up-overdue", "review-plan")
+             "follow-up-overdue", "review-plan", "issue-review", "distribute-review")
 ONCE = ("open-due-periods", "daily-sweep")
 # One run at a time: two deliveries at once could both resend a row a crash left "sending".
 CONCURRENCY: dict[str, int] = {"deliver-mail": 1, "daily-sweep": 1}  # what `kehoach serve --once` runs, in this order
@@ -27,7 +27,7 @@ FLOWS = {f.name: f for f in (
     lifecycle.daily_sweep_flow, lifecycle.open_due_periods_flow, lifecycle.deliver_mail,
     lifecycle.issue_plan_flow, lifecycle.distribute_plan_flow, lifecycle.notify_approvals_flow,
     lifecycle.open_reporting_period_flow, lifecycle.send_reminders_flow, lifecycle.follow_up_overdue_flow,
-    lifecycle.review_plan_flow,
+    lifecycle.review_plan_flow, lifecycle.issue_review_flow, lifecycle.distribute_review_flow,
 )}
 
 

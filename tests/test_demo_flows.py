@@ -55,7 +55,7 @@ def test_the_local_mail_server_received_one_message_per_outbox_row_each_well_for
     out, summary = demo
     emls = sorted((out / "mail").glob("*.eml"))
     sent = summary["sent"]
-    assert len(emls) == sent["distribution"] + sent["report_request"] + sent["reminder"] + sent["notices"] == 25
+    assert len(emls) == sent["distribution"] + sent["report_request"] + sent["reminder"] + sent["notices"] == 38
     ids = set()
     for path in emls:
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -75,7 +75,24 @@ def test_the_distributed_plan_arrives_as_a_vietnamese_named_docx_attachment(demo
             assert attachment.get_filename() == plan_file
             assert attachment.get_content() == (out / "documents" / plan_file).read_bytes()
             found += 1
-    assert found == summary["sent"]["distribution"] == 10
+    assert found == summary["sent"]["distribution"] - 10 == 10  # the other ten carry the sơ kết report
+
+
+def test_the_review_is_approved_issued_and_mailed_to_the_plans_recipients(demo):
+    out, summary = demo
+    review_ref, review_file, _ = summary["documents"][2]
+    assert summary["reviews"] == [(1, "Sơ kết", "đã phát hành", review_ref)]
+    subjects = []
+    for path in sorted((out / "mail").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        subjects.append(msg["Subject"])
+        if msg["Subject"].startswith(f"Phát hành Báo cáo số {review_ref}"):
+            (attachment,) = list(msg.iter_attachments())
+            assert attachment.get_filename() == review_file
+            assert attachment.get_content() == (out / "documents" / review_file).read_bytes()
+    assert sum(s.startswith(f"Phát hành Báo cáo số {review_ref}: Sơ kết") for s in subjects) == 10
+    assert any(s.startswith("Đề nghị duyệt dự thảo Báo cáo “Sơ kết") for s in subjects)
+    assert any(s.startswith(f"Đã ký ban hành Báo cáo số {review_ref}") for s in subjects)
 
 
 def test_the_audit_trail_of_the_demo_verifies_and_names_every_issued_file(demo):

@@ -28,6 +28,9 @@ BASE_CONTEXT = {
     "issued_on": "23/11/2026",
     "signer": "Phó Chủ tịch Nguyễn Thị Tâm",
     "sender_office": "Văn phòng HĐND-UBND phường Hòa Bình",
+    # what the message is about (delivery.subject_context): the plan
+    "review": False, "doc_label": "Kế hoạch", "doc_title": "Công tác dân vận năm 2027", "cmd": "plan",
+    "subject_id": 1, "subject_ref": "kế hoạch #1",
 }
 PERIOD_CONTEXT = {
     "period_label": "Quý IV/2026",
@@ -208,7 +211,8 @@ def test_a_missing_template_variable_fails_instead_of_rendering_blank():
 
 def test_decomposed_vietnamese_in_the_context_comes_out_nfc():
     title = unicodedata.normalize("NFD", "Công tác dân vận năm 2027")
-    message = parse(render(make_mail(context={**BASE_CONTEXT, **RECEIPT_CONTEXT, "plan_title": title})))
+    message = parse(render(make_mail(context={**BASE_CONTEXT, **RECEIPT_CONTEXT, "plan_title": title,
+                                                            "doc_title": title})))
 
     assert message["Subject"] == "Phát hành Kế hoạch số 05/KH-UBND: Công tác dân vận năm 2027"
     assert "“Công tác dân vận năm 2027”" in bodies(message)[0]

@@ -252,6 +252,7 @@ def test_the_same_run_issuing_again_gets_its_document_and_draws_no_second_number
 
 
 def test_the_same_run_opening_or_reviewing_again_adds_nothing(org, reporting_plan, now):
+    from domain.services import reviews
     from tests.test_services import refused
 
     def open_(run):
@@ -261,18 +262,30 @@ def test_the_same_run_opening_or_reviewing_again_adds_nothing(org, reporting_pla
 
     def review(run):
         with org() as uow:
-            return reporting.review_plan(uow=uow, plan_id=reporting_plan, actor="lan.vp", now=now, render=fake_render,
-                                         period_key="2026-Q4", run=run)
+            return reviews.draft_review(uow=uow, plan_id=reporting_plan, actor="lan.vp", now=now,
+                                        period_key="2026-Q4", run=run)
+
+    def sign(review_id, run):
+        with org() as uow:
+            return reviews.issue_review(uow=uow, review_id=review_id, actor="tam.pct", now=now, render=fake_render,
+                                        run=run)
 
     assert open_("open-run") == len(EXECUTING_UNITS)
     assert open_("open-run") == 0
     refused("period_exists", open_, "another-run")
     report = review("review-run")
     assert review("review-run") == report
-    assert review("next-review") != report  # a new sơ kết is a new report
+    refused("review_exists", review, "next-review")  # one sơ kết a period: redraft it instead
+    for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
+        with org() as uow:
+            reviews.decide_review(uow=uow, review_id=report, action=action, actor=actor, now=now)
+    document = sign(report, "issue-run")
+    assert sign(report, "issue-run") == document
+    refused("review_already_issued", sign, report, "another-issue-run")
     with org() as uow:
         kinds = [d.kind for d in uow.documents.for_plan(reporting_plan)]
-    assert kinds.count("report_request") == 2 and kinds.count("review") == 2
+        assert len(reviews.list_reviews(uow=uow, plan_id=reporting_plan)) == 1
+    assert kinds.count("report_request") == 2 and kinds.count("review") == 1
 
 
 # --- two quarters open at once (the next opens on the 15th, before this one's deadline) ---------------
@@ -280,6 +293,7 @@ def test_the_same_run_opening_or_reviewing_again_adds_nothing(org, reporting_pla
 def test_while_two_quarters_are_open_a_report_goes_to_the_one_due_next_and_a_review_to_the_one_last_due(
         org, reporting_plan):
     from domain.model.reporting import period_due_next, period_last_due
+    from domain.services import reviews
 
     q1 = quarter(2027, 1)
     with org() as uow:
@@ -294,8 +308,7 @@ def test_while_two_quarters_are_open_a_report_goes_to_the_one_due_next_and_a_rev
     submit(org, reporting_plan, "HCCB-HB", {"CT1": 1}, "son.ccb", at(date(2026, 12, 18)))
     with org() as uow:
         reported = {p.key: sorted(uow.reports.latest(p.id)) for p in uow.periods.for_plan(reporting_plan)}
-        review_id = reporting.review_plan(uow=uow, plan_id=reporting_plan, actor="lan.vp", now=at(date(2026, 12, 21)),
-                                          render=fake_render)
-        review = uow.documents.get(review_id).subject
+        review_id = reviews.draft_review(uow=uow, plan_id=reporting_plan, actor="lan.vp", now=at(date(2026, 12, 21)))
+        review = uow.reviews.get(review_id).snapshot["title"]
     assert reported == {"2026-Q4": ["DTN-HB", "HLHPN-HB", "MTTQ-HB"], "2027-Q1": ["HCCB-HB"]}
     assert "Quý IV/2026" in review

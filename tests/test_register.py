@@ -660,7 +660,10 @@ def test_a_review_issued_before_its_reports_were_kept_is_listed_and_said_not_to_
         return {k: v for k, v in data.items() if k not in ("subject", "body", "doc_type", "facts_sha256")}
 
     recorded = plans.document_facts
-    monkeypatch.setattr(reporting, "document_facts", older_register_facts)
+    from domain.services import reviews
+
+    for module in (reporting, reviews):
+        monkeypatch.setattr(module, "document_facts", older_register_facts)
     ids = lifecycle(org, plan_data, now)
     monkeypatch.undo()
     with closing(sqlite3.connect(db_path(db_url))) as conn:  # as a database from before migration 0006 holds it

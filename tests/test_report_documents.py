@@ -72,7 +72,7 @@ def copy_for(unit: str, content: PlanContent | None = None):
     content = content or state_content()
     issuer = BODIES[content.issuer]
     return unit_copy(letter(content), content=content, unit=unit, names=NAMES, issuer_name=issuer.name,
-                     issued_on=ISSUED, period=Q4)
+                     issued_on=ISSUED, period=Q4, plan_id=7, plan_reference="01/KH-UBND")
 
 
 def body_text(doc) -> str:
@@ -162,7 +162,7 @@ def test_the_letter_says_the_form_is_annexed_and_how_to_return_it():
     assert "biểu mẫu" in text and "kèm theo Công văn này" in text
     items = [b.text for b in doc.blocks if b.kind == "item"]
     assert any("trả lời thư điện tử" in i and "tệp biểu mẫu đã điền" in i for i in items)
-    assert any("kehoach report submit 7 --unit <mã đơn vị> --period 2026-Q4 --file <tệp>" in i for i in items)
+    assert any("kehoach report submit 7 --file <tệp biểu mẫu đã điền>" in i for i in items)
     assert text.endswith("./.")
 
 
@@ -226,7 +226,8 @@ def test_no_unit_form_holds_another_units_task_or_target():
 
 def test_the_result_cells_are_empty_for_the_unit_to_fill_and_the_plan_figures_are_printed():
     targets, tasks = copy_for("VHXH-HB").annexes
-    assert targets.rows[1] == ("1", "CT4", "Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.", "giảm 0,5%", "", "")
+    assert targets.rows[1] == ("1", "CT4", "Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.",
+                                "giảm 0,5% (đầu kỳ 2,1%; kết quả ghi số liệu hiện tại)", "", "")
     assert targets.rows[2][3:] == ("55%", "", "")
     assert tasks.rows[3] == ("3", "3.2", "Vận động Nhân dân tham gia giảm nghèo bền vững, học nghề và học kỹ năng "
                                          "số cơ bản.", "thường xuyên", "", "")
@@ -250,12 +251,12 @@ def test_the_form_names_the_unit_and_the_period_and_refers_to_the_letter():
     assert targets.title == "Kết quả thực hiện chỉ tiêu Quý IV/2026 của Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình"
     assert tasks.title.startswith("Kết quả thực hiện nhiệm vụ Quý IV/2026 của Ủy ban Mặt trận")
     assert targets.note == ("(Kèm theo Công văn số 02/UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình; "
-                            "mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)")
+                            "mã kế hoạch: 7 (Kế hoạch số 01/KH-UBND), mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)")
 
 
 def test_a_units_copy_is_the_same_letter_with_its_form_and_its_own_file_name():
     base, mine = letter(), copy_for("HLHPN-HB")
-    assert replace(mine, annexes=(), file_stem=base.file_stem) == base
+    assert replace(mine, annexes=(), file_stem=base.file_stem, properties=()) == base
     assert mine.file_stem == base.file_stem + " - HLHPN-HB"
     assert copy_for("DTN-HB").file_stem != mine.file_stem
 
@@ -309,7 +310,7 @@ def review(content: PlanContent | None = None, unit_figures: dict | None = None,
 
     content = content or state_content()
     figures = unit_figures if unit_figures is not None else {
-        "VHXH-HB": {"CT4": 0.6, "CT5": 56.0, "CT6": 72.0},
+        "VHXH-HB": {"CT4": 1.5, "CT5": 56.0, "CT6": 72.0},  # CT4: the rate now, 2,1 at the start
         "MTTQ-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 100.0},
         "CA-HB": {},
         "HLHPN-HB": {"CT1": 1.0, "CT2": 100.0, "CT3": 95.5},
@@ -386,7 +387,7 @@ def test_the_review_annexes_each_units_latest_figure_by_target():
     assert annex.rows[0] == ("STT", "Đơn vị báo cáo", "(1)", "(2)", "(3)", "(4)", "(5)", "(6)")
     assert annex.rows[1] == ("", "", "mô hình", "%", "%", "%", "%", "%")
     by_unit = {r[1]: r[2:] for r in annex.rows[2:]}
-    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ("", "", "", "0,6", "56", "72")
+    assert by_unit["Bộ phận Văn hóa - Xã hội phường"] == ("", "", "", "1,5", "56", "72")  # CT4: the rate reported
     assert by_unit["Hội Liên hiệp Phụ nữ phường"] == ("1", "100", "95,5", "", "", "")
     assert by_unit["Công an phường Hòa Bình"] == ("",) * 6
     assert [r[0] for r in annex.rows[2:]] == ["1", "2", "3", "4", "5", "6"]

@@ -21,8 +21,8 @@ from domain.messages import DomainError
 from domain.model.forms import TARGET_HEADER, TASK_HEADER
 from domain.services import delivery, reporting
 from tests.format_check import format_faults
-from tests.test_services import (EXECUTING_UNITS, ID_DOMAIN, Q4, add_users, counter, create, db_path, decide,
-                                 distributed_plan, issue, open_q4, outbox, party_plan_data, snapshot, stored_files,
+from tests.test_services import (EXECUTING_UNITS, ID_DOMAIN, add_users, counter, create, db_path, decide,
+                                 distributed_plan, issue, open_q4, outbox, party_plan_data, snapshot, stored_files, submit,
                                  verify)
 
 
@@ -192,13 +192,28 @@ def test_the_mail_names_the_letter_and_the_annexed_form_and_how_to_send_it_back(
     assert attachment.get_content() == mail.attachments[0].content
 
 
-def test_a_reminder_still_attaches_nothing(org, plan_data, now):
+def test_a_reminder_attaches_the_units_own_form_again_as_first_sent(org, plan_data, now):
     plan_id = distributed_plan(org, plan_data, now)
-    open_q4(org, plan_id, now)
+    open_q4(org, plan_id, now, render=render_docx)
+    submit(org, plan_id, "MTTQ-HB", {"CT1": 1}, "minh.mttq", now)
     with org() as uow:
         reporting.remind_missing(uow=uow, plan_id=plan_id, actor="system", now=now, id_domain=ID_DOMAIN)
-        mail = delivery.compose(uow=uow, outbox_id=outbox(org, plan_id, "reminder")[0].id)
-    assert mail.attachments == ()
+    rows = {r.recipient_id: r for r in outbox(org, plan_id, "reminder")}
+    assert "MTTQ-HB" not in rows
+    mine = copies(org, plan_id)["DTN-HB"]
+    with org() as uow:
+        mail = delivery.compose(uow=uow, outbox_id=rows["DTN-HB"].id)
+    (attachment,) = mail.attachments
+    assert (attachment.filename, attachment.content) == (mine.file_name, mine.content)
+    raw = render_mail(mail, sender_email="vp@hoabinh.example.vn", sender_name="Văn phòng", date=now)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert [a.get_filename() for a in message.iter_attachments()] == [mine.file_name]
+    for body in (text, re.sub(r"<[^>]+>", "", html)):
+        assert "được gửi lại kèm theo thư này" in body and "Công văn số 02/UBND ngày 23/11/2026" in body
+        assert mine.file_name in body and "trả lời thư này" in body
+        assert f"kehoach report submit {plan_id} --unit DTN-HB --period 2026-Q4 --file" in body
 
 
 # --- found again by SHA-256, checked by the audit ---------------------------------------------------

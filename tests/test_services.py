@@ -85,8 +85,16 @@ def submit(uow_factory, plan_id, unit, figures, actor, now, note=None):
 
 
 def review(uow_factory, plan_id, now, render=fake_render, final=False) -> int:
+    """Draft the sơ kết (tổng kết) report, submit, approve and sign it; returns its document's id."""
+    from domain.services import reviews
+
     with uow_factory() as uow:
-        return reporting.review_plan(uow=uow, plan_id=plan_id, actor="lan.vp", now=now, render=render, final=final)
+        review_id = reviews.draft_review(uow=uow, plan_id=plan_id, actor="lan.vp", now=now, final=final)
+    for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
+        with uow_factory() as uow:
+            reviews.decide_review(uow=uow, review_id=review_id, action=action, actor=actor, now=now)
+    with uow_factory() as uow:
+        return reviews.issue_review(uow=uow, review_id=review_id, actor="tam.pct", now=now, render=render)
 
 
 def state_of(uow_factory, plan_id) -> str:
@@ -167,7 +175,7 @@ def whole_lifecycle(uow_factory, plan_data, now, render=fake_render) -> dict:
     submit(uow_factory, plan_id, "MTTQ-HB", {"CT1": 1, "CT2": "100", "CT3": 100}, "minh.mttq", now,
            note="Đã tổ chức 02 hội nghị đối thoại.")
     submit(uow_factory, plan_id, "HLHPN-HB", {"CT1": 1, "CT2": 100, "CT3": "95,5"}, "thu.pn", now)
-    submit(uow_factory, plan_id, "VHXH-HB", {"CT4": "0,6", "CT5": "56 %", "CT6": 72}, "ha.vhxh", now)
+    submit(uow_factory, plan_id, "VHXH-HB", {"CT4": "1,5", "CT5": "56 %", "CT6": 72}, "ha.vhxh", now)
     with uow_factory() as uow:
         reporting.remind_missing(uow=uow, plan_id=plan_id, actor="system", now=now, id_domain=ID_DOMAIN)
     review_doc = review(uow_factory, plan_id, now, render=render)

@@ -77,6 +77,8 @@ class SqlUnitOfWork:
         self.document_copies = DocumentCopies(self.session)
         self.periods = Periods(self.session)
         self.reports = Reports(self.session)
+        self.reviews = Reviews(self.session)
+        self.plan_links = PlanLinks(self.session)
         self.outbox = Outbox(self.session)
         self.receipts = Receipts(self.session)
         self.audit = Audit(self.session)
@@ -325,9 +327,56 @@ class Reports(_Repo):
             select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
         return {r.unit_id: r for r in rows}
 
+    def for_period(self, period_id: int) -> list[orm.ReportRow]:
+        """Every version of every unit's report for the period, by unit then version."""
+        return list(self.session.exec(select(orm.ReportRow).where(orm.ReportRow.period_id == period_id)
+                                      .order_by(orm.ReportRow.unit_id, orm.ReportRow.version)))
+
     def count(self, plan_id: int) -> int:
         q = select(func.count()).select_from(orm.ReportRow).where(orm.ReportRow.plan_id == plan_id)
         return self.session.exec(q).one()
+
+
+class Reviews(_Repo):
+    """The sơ kết / tổng kết reports of plans, each with its own state."""
+
+    def add(self, **fields: Any) -> orm.ReviewRow:
+        row = orm.ReviewRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, review_id: int) -> orm.ReviewRow | None:
+        return self.session.get(orm.ReviewRow, review_id)
+
+    def for_plan(self, plan_id: int) -> list[orm.ReviewRow]:
+        q = select(orm.ReviewRow).where(orm.ReviewRow.plan_id == plan_id).order_by(orm.ReviewRow.id)
+        return list(self.session.exec(q))
+
+    def all(self) -> list[orm.ReviewRow]:
+        return list(self.session.exec(select(orm.ReviewRow).order_by(orm.ReviewRow.id)))
+
+
+class PlanLinks(_Repo):
+    """Which plan implements which higher plan."""
+
+    def replace(self, plan_id: int, links: Iterable[tuple[int, str]]) -> None:
+        """The plan's links become `links` ((higher plan id, as cited), ...)."""
+        for row in self.session.exec(select(orm.PlanLinkRow).where(orm.PlanLinkRow.plan_id == plan_id)):
+            self.session.delete(row)
+        self.session.flush()
+        for higher, cited in links:
+            self.session.add(orm.PlanLinkRow(plan_id=plan_id, higher_plan_id=higher, cited_as=cited))
+        self.session.flush()
+
+    def higher(self, plan_id: int) -> list[orm.PlanLinkRow]:
+        q = select(orm.PlanLinkRow).where(orm.PlanLinkRow.plan_id == plan_id).order_by(orm.PlanLinkRow.higher_plan_id)
+        return list(self.session.exec(q))
+
+    def lower(self, higher_plan_id: int) -> list[orm.PlanLinkRow]:
+        q = (select(orm.PlanLinkRow).where(orm.PlanLinkRow.higher_plan_id == higher_plan_id)
+             .order_by(orm.PlanLinkRow.plan_id))
+        return list(self.session.exec(q))
 
 
 _OUTBOX = orm.OutboxRow.__table__
@@ -381,6 +430,14 @@ class Outbox(_Repo):
         if status is not None:
             q = q.where(orm.OutboxRow.status == status)
         return list(self.session.exec(q))
+
+    def request_document(self, *, plan_id: int, recipient_id: str, period_key: str) -> int | None:
+        """The document a unit's request for reports of a period was sent with (its copy carries the unit's form)."""
+        q = (select(orm.OutboxRow.document_id).where(
+            orm.OutboxRow.plan_id == plan_id, orm.OutboxRow.recipient_id == recipient_id,
+            orm.OutboxRow.kind == "report_request", orm.OutboxRow.period_key == period_key)
+            .order_by(orm.OutboxRow.id))
+        return self.session.exec(q).first()
 
     def latest(self, *, document_id: int, recipient_id: str, kind: str) -> orm.OutboxRow | None:
         """The last row queued of a kind for a document and a recipient."""

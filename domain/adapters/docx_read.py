@@ -1,4 +1,5 @@
-"""Read a plan's source file (.docx or .txt) into lines and tables for the importer.
+"""Read a plan's source file (.docx or .txt) into lines and tables for the importer, and a unit's
+filled report form (.docx) into its identity and rows (`read_filled_form`).
 
 A .docx is read in body order: each paragraph gives its lines (line breaks and tabs kept,
 a blank line after it, as text exports write them); a layout table (the header or the
@@ -17,10 +18,12 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from domain.messages import DomainError
 from domain.model.importer import Table
 from domain.model.legacy_text import decode_text, looks_tcvn3, tcvn3_to_unicode
+from domain.model.report_form import FilledForm, read_form
 
 
 def read_source(path: Path) -> tuple[list[str | Table], list[str]]:
@@ -100,3 +103,80 @@ def _uses_vn_fonts(document) -> bool:
         if (element.get(qn("w:ascii")) or "").startswith(".Vn"):
             return True
     return False
+
+
+# --- a unit's filled report form -------------------------------------------------------------
+
+def read_filled_form(path: Path) -> FilledForm:
+    """The identity and rows of a report form as a person filled it in Word (or LibreOffice): typed
+    text, tracked insertions kept and tracked deletions left out, a cell's paragraphs one per line,
+    the custom document properties the form was issued with."""
+    if not path.is_file():
+        raise DomainError("file_missing", file=path)
+    if path.suffix.lower() != ".docx":
+        raise DomainError("report_file_format", file=path.name, suffix=path.suffix or "(không có)")
+    data = path.read_bytes()
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise DomainError("report_file_unreadable", file=path.name, problem=exc) from None
+    form = read_form(list(_form_items(document.element.body)), _custom_properties(data))
+    if not form.tables:
+        raise DomainError("not_a_report_form", file=path.name)
+    return form
+
+
+def _form_items(container):
+    """Paragraph texts and tables (rows of cell texts) in reading order; content controls opened."""
+    for child in container.iterchildren():
+        if child.tag == qn("w:p"):
+            yield _paragraph_text(child)
+        elif child.tag == qn("w:tbl"):
+            yield [[_tc_text(tc) for tc in _row_cells(tr)] for tr in child.iterchildren(qn("w:tr"))]
+        elif child.tag == qn("w:sdt"):
+            for content in child.iterchildren(qn("w:sdtContent")):
+                yield from _form_items(content)
+
+
+def _row_cells(tr):
+    """A row's cells, a cell spanning n grid columns given n times (the columns stay in place)."""
+    for tc in tr.iter(qn("w:tc")):
+        if next(tc.iterancestors(qn("w:tr"))) is not tr:
+            continue  # a nested table's cell
+        span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+        for _ in range(int(span.get(qn("w:val"))) if span is not None else 1):
+            yield tc
+
+
+def _tc_text(tc) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iter(qn("w:p"))
+                     if next(p.iterancestors(qn("w:tc"))) is tc)
+
+
+_RUN_CONTENT = (qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:noBreakHyphen"))
+_DELETED = (qn("w:del"), qn("w:moveFrom"))
+
+
+def _paragraph_text(p) -> str:
+    out = []
+    for element in p.iter(*_RUN_CONTENT):
+        if element.getparent().tag != qn("w:r") or any(a.tag in _DELETED for a in element.iterancestors()):
+            continue
+        if element.tag == qn("w:t"):
+            out.append(element.text or "")
+        else:
+            out.append("-" if element.tag == qn("w:noBreakHyphen") else " " if element.tag == qn("w:tab") else "\n")
+    return "".join(out)
+
+
+def _custom_properties(data: bytes) -> dict[str, str]:
+    """The file's custom document properties (docProps/custom.xml), name -> text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = [n for n in package.namelist() if n.lower() == "docprops/custom.xml"]
+        if not names:
+            return {}
+        try:
+            root = etree.fromstring(package.read(names[0]))
+        except etree.XMLSyntaxError:
+            return {}
+    return {prop.get("name", ""): "".join(prop.itertext()).strip() for prop in root if prop.get("name")}

@@ -8,7 +8,8 @@ How it is fast: python-docx builds the package once per profile (styles and docu
 page and margins, the page-number headers, the landscape annex section, core properties) and
 that package is zipped once and kept. Each document then only adds two parts to a copy of that
 zip: its core properties and its body, word/document.xml, written as escaped XML text in the
-same elements python-docx would write. Pictures (charts) go into the package through
+same elements python-docx would write (and, when it has any, its custom properties: a report
+form's identity). Pictures (charts) go into the package through
 python-docx too. Rendering is pure: the same document and profile give the same bytes (fixed
 zip entry dates, a fixed order of entries, no clock in the core properties).
 """
@@ -81,7 +82,11 @@ def render_docx(doc: OfficialDocument, *, profile: dict | None = None) -> bytes:
     base, picture_ids = package.with_pictures(tuple(body.pictures))
     document_xml = body.document_xml(picture_ids)
     core_xml = package.core_xml.replace(TITLE_MARK, _escape(_nfc(doc.title or doc.subject or "")))
-    return _add_parts(base, {"docProps/core.xml": core_xml, "word/document.xml": document_xml})
+    parts = {"docProps/core.xml": core_xml, "word/document.xml": document_xml}
+    if doc.properties:
+        base = _with_custom_part(base)
+        parts[CUSTOM_PART] = _custom_xml(doc.properties)
+    return _add_parts(base, parts)
 
 
 # --- the package, built once per profile with python-docx ---------------------------------
@@ -241,9 +246,43 @@ def _add_parts(base: bytes, parts: dict[str, str]) -> bytes:
     out = io.BytesIO(base)
     out.seek(0, io.SEEK_END)
     with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as package:
-        for name in BODY_PARTS:
+        for name in (*BODY_PARTS, *sorted(set(parts) - set(BODY_PARTS))):
             _write(package, name, parts[name].encode("utf-8"))
     return out.getvalue()
+
+
+# --- custom document properties (docProps/custom.xml) ---------------------------------------
+
+CUSTOM_PART = "docProps/custom.xml"
+CUSTOM_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one format id of user-defined properties
+
+
+@lru_cache(maxsize=16)
+def _with_custom_part(base: bytes) -> bytes:
+    """`base` declaring a custom properties part (its content type and package relationship)."""
+    parts = _parts(base)
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>", f'<Override PartName="/{CUSTOM_PART}" ContentType="{CUSTOM_CONTENT_TYPE}"/></Types>').encode()
+    rels = parts["_rels/.rels"].decode("utf-8")
+    parts["_rels/.rels"] = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdCustomProperties" Type="{CUSTOM_REL_TYPE}" Target="{CUSTOM_PART}"/>'
+        "</Relationships>").encode()
+    return _zip(parts)
+
+
+def _custom_xml(properties: tuple[tuple[str, str], ...]) -> str:
+    """The custom properties as Word writes them: text values, property ids from 2."""
+    items = "".join(f'<property fmtid="{CUSTOM_FMTID}" pid="{pid}" name="{_escape(_nfc(name))}">'
+                    f"<vt:lpwstr>{_escape(_nfc(value))}</vt:lpwstr></property>"
+                    for pid, (name, value) in enumerate(properties, 2))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Properties xmlns="{CUSTOM_NS}" xmlns:vt="{VT_NS}">{items}</Properties>')
 
 
 def _write(package: zipfile.ZipFile, name: str, data: bytes) -> None:

@@ -147,6 +147,39 @@ class ReportRow(SQLModel, table=True):
     note: Optional[str] = None
     submitted_by: str
     submitted_at: datetime
+    # What the unit wrote beside its figures ({"targets": {id: note}, "tasks": {ref: {result, issues}},
+    # "other": [...]}) and the file it came from ({"file": name, "sha256": ...}); migration 0008.
+    texts: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    source: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ReviewRow(SQLModel, table=True):
+    """A sơ kết / tổng kết report of a plan ("báo cáo sơ kết, tổng kết"): drafted from the roll-up, with a
+    life of its own (approval, issue, distribution) like a plan's. `snapshot` is the roll-up as drafted
+    (redrafting replaces it and counts a version): the figures approved are the figures issued."""
+
+    __tablename__ = "review"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    period_key: str
+    kind: str  # review (sơ kết) | close (tổng kết)
+    state: str = "draft"
+    version: int = 1
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    document_id: Optional[int] = Field(default=None, foreign_key="document.id")
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanLinkRow(SQLModel, table=True):
+    """A plan implementing a higher body's plan ("thực hiện Kế hoạch số … của cấp trên"), as its source
+    cites it (`cited_as`), resolved to that plan."""
+
+    __tablename__ = "plan_link"
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
+    higher_plan_id: int = Field(foreign_key="plan.id", primary_key=True, index=True)
+    cited_as: str
 
 
 class OutboxRow(SQLModel, table=True):
@@ -213,3 +246,6 @@ Index("ix_receipt_document_recipient", ReceiptRow.__table__.c.document_id,
       ReceiptRow.__table__.c.recipient_id)
 Index("ix_outbox_document_recipient_kind", OutboxRow.__table__.c.document_id,
       OutboxRow.__table__.c.recipient_id, OutboxRow.__table__.c.kind)
+# a unit's request for reports of a period, found again for its reminders (migration 0008)
+Index("ix_outbox_plan_recipient_kind_period", OutboxRow.__table__.c.plan_id, OutboxRow.__table__.c.recipient_id,
+      OutboxRow.__table__.c.kind, OutboxRow.__table__.c.period_key)

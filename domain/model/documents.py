@@ -89,6 +89,9 @@ class OfficialDocument:
     subject: str | None = None
     addressees: tuple[str, ...] = ()
     annexes: tuple[Annex, ...] = ()
+    # Custom document properties (name, text) the file carries, e.g. a report form's identity
+    # ("kehoach.unit", "MTTQ-HB"): Word and LibreOffice keep them when the file is saved again.
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 def header_fields(*, issuer: Body, regime: str, doc_type: str,

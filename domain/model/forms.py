@@ -16,11 +16,12 @@ from domain.model import numbering
 from domain.model.documents import Annex, Block, OfficialDocument, file_stem, header_fields
 from domain.model.org import Body
 from domain.model.plan import PlanContent, Target, Task
+from domain.model.report_form import FormIdentity, identity_properties, identity_text
 from domain.model.reporting import format_figure
 
 TARGET_HEADER = ("STT", "Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
 TASK_HEADER = ("STT", "Mã nhiệm vụ", "Nhiệm vụ", "Thời gian", "Kết quả thực hiện", "Khó khăn, kiến nghị")
-SUBMIT_HINT = "kehoach report submit {plan} --unit <mã đơn vị> --period {period} --file <tệp>"
+SUBMIT_HINT = "kehoach report submit {plan} --file <tệp biểu mẫu đã điền>"
 
 
 class PeriodLike(Protocol):
@@ -45,13 +46,20 @@ def period_words(period: PeriodLike) -> str:
 
 
 def plan_figure(target: Target) -> str:
-    """The plan's figure as a form prints it: "55%", "01 mô hình", "giảm 0,5%", "không quá 3 vụ"; "" if none."""
+    """The plan's figure as a form prints it: "55%", "01 mô hình", "giảm 0,5%", "không quá 3 vụ"; "" if none.
+
+    A reduction with its baseline says so, and that the unit reports the figure as it now is (the
+    review computes the reduction): "giảm 0,5% (đầu kỳ 2,1%; kết quả ghi số liệu hiện tại)".
+    """
     if target.value is None:
         return ""
     unit = target.unit or ""
     figure = format_figure(target.value) + ("%" if unit == "%" else (f" {unit}" if unit else ""))
     if target.direction == "reduce_by":
-        return f"giảm {figure}"
+        if target.baseline is None:
+            return f"giảm {figure}"
+        start = format_figure(target.baseline) + ("%" if unit == "%" else (f" {unit}" if unit else ""))
+        return f"giảm {figure} (đầu kỳ {start}; kết quả ghi số liệu hiện tại)"
     if target.direction == "at_most":
         return f"không quá {figure}"
     return figure
@@ -106,7 +114,7 @@ def request_letter(*, content: PlanContent, issuer: Body, names: dict[str, str],
                            f"bằng một trong hai cách sau:"),
         Block("item", "trả lời thư điện tử gửi Công văn này, đính kèm tệp biểu mẫu đã điền đầy đủ;"),
         Block("item", "nhập số liệu bằng lệnh: "
-                      + SUBMIT_HINT.format(plan=plan_id, period=period.key) + "."),
+                      + SUBMIT_HINT.format(plan=plan_id) + "."),
         Block("paragraph", f"Đề nghị các cơ quan, đơn vị quan tâm, thực hiện đúng thời hạn; trường hợp có khó khăn, "
                            f"vướng mắc, liên hệ {via or issuer_name} để được hướng dẫn./."),
     )
@@ -145,18 +153,26 @@ def form_annexes(*, unit_name: str, period: PeriodLike, tasks: tuple[Task, ...],
 
 
 def form_note(letter: OfficialDocument, issuer_name: str, issued_on: date | None, unit: str,
-              period: PeriodLike) -> str:
-    """ "(Kèm theo Công văn số 02/UBND ngày 23/11/2026 của …; mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)"."""
+              period: PeriodLike, *, plan_id: int | None = None, plan_reference: str | None = None) -> str:
+    """ "(Kèm theo Công văn số 02/UBND ngày 23/11/2026 của …; mã kế hoạch: 1 (Kế hoạch số 01/KH-UBND),
+    mã đơn vị: MTTQ-HB, mã kỳ: 2026-Q4)": the line a filled form is recognised by when it comes back."""
     number = letter.number_line.removeprefix("Số:").removeprefix("Số").strip()
     when = f" ngày {dmy(issued_on)}" if issued_on else ""
-    return f"(Kèm theo Công văn số {number}{when} của {issuer_name}; mã đơn vị: {unit}, mã kỳ: {period.key})"
+    codes = (identity_text(FormIdentity(plan=plan_id, plan_reference=plan_reference, unit=unit, period=period.key))
+             if plan_id is not None else f"mã đơn vị: {unit}, mã kỳ: {period.key}")
+    return f"(Kèm theo Công văn số {number}{when} của {issuer_name}; {codes})"
 
 
 def unit_copy(letter: OfficialDocument, *, content: PlanContent, unit: str, names: dict[str, str],
-              issuer_name: str, issued_on: date | None, period: PeriodLike) -> OfficialDocument:
-    """The copy of `letter` sent to `unit`: its own form annexed, its code in the file name."""
+              issuer_name: str, issued_on: date | None, period: PeriodLike, plan_id: int | None = None,
+              plan_reference: str | None = None) -> OfficialDocument:
+    """The copy of `letter` sent to `unit`: its own form annexed, its code in the file name, and the
+    form's identity (plan, unit, period) in each annex's note and in the file's custom properties."""
+    note = form_note(letter, issuer_name, issued_on, unit, period, plan_id=plan_id, plan_reference=plan_reference)
     annexes = form_annexes(unit_name=names.get(unit, unit), period=period, tasks=content.tasks_for(unit),
-                           targets=content.targets_for(unit),
-                           note=form_note(letter, issuer_name, issued_on, unit, period))
+                           targets=content.targets_for(unit), note=note)
+    number = letter.number_line.removeprefix("Số:").removeprefix("Số").strip()
+    identity = FormIdentity(plan=plan_id, plan_reference=plan_reference, letter=number or None, unit=unit,
+                            period=period.key)
     stem = "".join("-" if ch in '/\\:*?"<>|' else ch for ch in f"{letter.file_stem} - {unit}")
-    return replace(letter, annexes=annexes, file_stem=stem)
+    return replace(letter, annexes=annexes, file_stem=stem, properties=identity_properties(identity))

@@ -50,6 +50,9 @@ class Target:
     unit: str | None = None
     direction: str = "at_least"
     rollup: str = "sum"
+    # "reduce_by" only: the figure at the start ("mức đầu kỳ", e.g. last year's hộ nghèo rate); the units
+    # report the figure as it now is, and the result is the reduction achieved (baseline − now)
+    baseline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -365,7 +368,24 @@ def _target(node: dict) -> Target:
         unit=_opt_str(node, "unit"),
         direction=direction,
         rollup=rollup,
+        baseline=_baseline(node, tid, direction),
     )
+
+
+def _baseline(node: dict, tid: str, direction: str) -> float | None:
+    """A "reduce_by" target's figure at the start (`baseline:`), required there and refused elsewhere."""
+    raw = node.get("baseline")
+    at = where(line_of(node, "baseline") if raw is not None else line_of(node))
+    if raw is None or raw == "":
+        if direction == "reduce_by":
+            raise DomainError("baseline_required", target=tid, where=at)
+        return None
+    if direction != "reduce_by":
+        raise DomainError("baseline_not_reduce", target=tid, where=at, direction=direction)
+    try:
+        return parse_number(raw, field_name=tid, node=node)
+    except DomainError:
+        raise DomainError("baseline_not_number", value=raw, target=tid, where=at) from None
 
 
 def _task(node: dict) -> Task:

@@ -221,38 +221,79 @@ def plan_kinds(content) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Rollup:
-    """A target's result over the units that reported it."""
+    """A target's result over the units that reported it.
+
+    `level` is the units' figures combined by the target's rule (sum, average, latest); `result` is
+    what is compared with the plan: the level itself, except for "reduce_by" (the reduction achieved,
+    baseline − level) and "share_met" (the % of the units expected to report whose own figure meets
+    the target; no level). `met` is None when there is nothing to compare (no figure, no plan figure,
+    no baseline).
+    """
 
     target: Target
     result: float | None
     reported: int
     expected: int
     met: bool | None
+    level: float | None = None
+
+
+def _exact(x: float) -> float:
+    """Differences of decimal figures without binary noise (2,1 − 1,6 is 0,5, not 0,50000000000000002)."""
+    return round(x, 9)
+
+
+def achieved(target: Target, level: float | None) -> float | None:
+    """What a figure achieves against the target: the reduction from the baseline for "reduce_by" (None
+    without a baseline), else the figure itself."""
+    if level is None:
+        return None
+    if target.direction == "reduce_by":
+        return None if target.baseline is None else _exact(target.baseline - level)
+    return level
+
+
+def compare(target: Target, result: float | None) -> bool | None:
+    """Whether an achieved `result` reaches the plan: at least the figure ("at_least", and "reduce_by":
+    reduced by at least the figure), at most the figure ("at_most"); None when either is missing."""
+    if result is None or target.value is None:
+        return None
+    if target.direction == "at_most":
+        return _exact(result - target.value) <= 0
+    return _exact(result - target.value) >= 0
 
 
 def meets(target: Target, value: float | None) -> bool | None:
-    if value is None or target.value is None:
-        return None
-    if target.direction == "at_most":
-        return value <= target.value
-    return value >= target.value  # at_least, and reduce_by: reduced by at least the figure
+    """Whether a reported figure (the level as it now is) meets the target, by its direction."""
+    return compare(target, achieved(target, value))
+
+
+def combine(rule: str, values: list[float]) -> float:
+    """The units' figures, oldest report first, combined by a target's rule (not "share_met")."""
+    if rule == "sum":
+        return sum(values)
+    if rule == "average":
+        return sum(values) / len(values)
+    if rule == "latest":
+        return values[-1]
+    raise ValueError(rule)
 
 
 def roll_up(target: Target, values: list[float], *, expected: int) -> Rollup:
-    """Combine the units' latest figures for `target` by its rule (sum, average, latest, share_met)."""
+    """Combine the units' latest figures for `target` (oldest report first) by its rule and judge the
+    result by its direction."""
     if not values:
         return Rollup(target, None, 0, expected, None)
-    if target.rollup == "sum":
-        result = sum(values)
-    elif target.rollup == "average":
-        result = sum(values) / len(values)
-    elif target.rollup == "latest":
-        result = values[-1]
-    else:  # share_met: % of the units expected to report whose own figure meets the target
-        result = 100.0 * sum(1 for v in values if meets(target, v)) / max(expected, len(values))
-        return Rollup(target, round(result, 2), len(values), expected, result >= 100.0)
-    result = round(result, 2)
-    return Rollup(target, result, len(values), expected, meets(target, result))
+    if target.rollup == "share_met":
+        judged = [meets(target, v) for v in values]
+        if target.value is None or any(j is None for j in judged):
+            return Rollup(target, None, len(values), expected, None)
+        share = round(100.0 * sum(1 for j in judged if j) / max(expected, len(values)), 2)
+        return Rollup(target, share, len(values), expected, share >= 100.0)
+    level = round(combine(target.rollup, values), 2)
+    result = achieved(target, level)
+    result = None if result is None else round(result, 2)
+    return Rollup(target, result, len(values), expected, compare(target, result), level=level)
 
 
 def format_figure(value: float | None) -> str:

@@ -12,8 +12,12 @@ KINDS = {"review": "Sơ kết", "close": "Tổng kết"}
 
 
 def verdict(r: Rollup) -> str:
-    if r.met is None:
+    """ "Đạt", "Chưa đạt", "Chưa có số liệu" (no figure yet, or a reduction without its baseline), or
+    "Không có mức kế hoạch" (a target without a figure: nothing to judge against)."""
+    if r.result is None:
         return "Chưa có số liệu"
+    if r.met is None:
+        return "Không có mức kế hoạch"
     return "Đạt" if r.met else "Chưa đạt"
 
 
@@ -29,6 +33,33 @@ def with_unit(value: float | None, unit: str | None) -> str:
 def review_title(kind: str, period_label: str, plan_reference: str, plan_issued: date, plan_title: str) -> str:
     return (f"{KINDS[kind]} {period_label} thực hiện Kế hoạch số {plan_reference} ngày "
             f"{plan_issued:%d/%m/%Y} về {plan_title[0].lower() + plan_title[1:]}")
+
+
+def planned(target: Target) -> str:
+    """The plan column: "55%", "không quá 3 vụ", "giảm 0,5% (đầu kỳ 2,1%)"; "—" without a figure."""
+    if target.value is None:
+        return "—"
+    figure = with_unit(target.value, target.unit)
+    if target.direction == "at_most":
+        return f"không quá {figure}"
+    if target.direction == "reduce_by":
+        start = "" if target.baseline is None else f" (đầu kỳ {with_unit(target.baseline, target.unit)})"
+        return f"giảm {figure}{start}"
+    return figure
+
+
+def outcome(r: Rollup) -> str:
+    """The result column: "56%", "50% đơn vị đạt", "giảm 0,6% (còn 1,5%)", "tăng 0,2% (lên 2,3%)"; "—"."""
+    if r.result is None:
+        return "—"
+    t = r.target
+    if t.rollup == "share_met":
+        return f"{format_figure(r.result)}% đơn vị đạt"
+    if t.direction == "reduce_by":
+        if r.result < 0:
+            return f"tăng {with_unit(-r.result, t.unit)} (lên {with_unit(r.level, t.unit)})"
+        return f"giảm {with_unit(r.result, t.unit)} (còn {with_unit(r.level, t.unit)})"
+    return with_unit(r.result, t.unit)
 
 
 def share_of_plan(r: Rollup) -> float | None:
@@ -69,12 +100,26 @@ def rollup_chart(rollups: list[Rollup]) -> Block | None:
                "tự chỉ tiêu trong bảng trên."]
     if any(r.target.rollup == "share_met" for _, r in drawn):
         caption.append("Chỉ tiêu giao cho từng đơn vị tính bằng tỷ lệ đơn vị đạt.")
-    if any(r.target.direction == "at_most" for _, r in drawn):
+    if any(r.target.direction == "at_most" and r.target.rollup != "share_met" for _, r in drawn):
         caption.append("Với chỉ tiêu «không vượt quá», kết quả từ 100% trở xuống là đạt.")
-    left_out = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r)]
-    if left_out:
-        caption.append(f"Chỉ tiêu {', '.join(left_out)} không có mức kế hoạch bằng số nên không thể hiện.")
-    no_result = [f"({i})" for i, r in drawn if r.result is None]
+    if any(r.target.direction == "reduce_by" and r.target.rollup != "share_met" for _, r in drawn):
+        caption.append("Với chỉ tiêu giảm, kết quả là mức đã giảm so với đầu kỳ (mức đầu kỳ trừ số liệu kỳ này) "
+                       "so với mức giảm kế hoạch; từ 100% trở lên là đạt.")
+    if any(r.result is not None and r.result < 0 for _, r in drawn):
+        rising = [f"({i})" for i, r in drawn if r.result is not None and r.result < 0]
+        caption.append(f"Chỉ tiêu {', '.join(rising)} có kết quả âm: số liệu tăng so với đầu kỳ thay vì giảm.")
+    no_figure = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r) and r.target.value is None]
+    if no_figure:
+        caption.append(f"Chỉ tiêu {', '.join(no_figure)} không có mức kế hoạch bằng số nên không thể hiện.")
+    zero = [f"({i})" for i, r in enumerate(rollups, 1) if not _charted(r) and r.target.value is not None]
+    if zero:
+        caption.append(f"Chỉ tiêu {', '.join(zero)} có mức kế hoạch bằng 0 nên không tính được phần trăm, "
+                       f"không thể hiện.")
+    no_baseline = [f"({i})" for i, r in drawn if r.result is None and r.reported
+                   and r.target.direction == "reduce_by" and r.target.baseline is None]
+    if no_baseline:
+        caption.append(f"Chỉ tiêu {', '.join(no_baseline)} chưa có mức đầu kỳ nên chưa tính được mức đã giảm.")
+    no_result = [f"({i})" for i, r in drawn if r.result is None and f"({i})" not in no_baseline]
     if no_result:
         caption.append(f"Chỉ tiêu {', '.join(no_result)} chưa có số liệu.")
     return Block("chart", " ".join(caption), chart=chart)
@@ -103,21 +148,50 @@ def _annex_note(number_line: str, number: int | None, issued_on: date | None, is
             f"(1), (2)… là số thứ tự chỉ tiêu tại Mục I; ô trống: đơn vị không được giao hoặc chưa báo cáo chỉ tiêu)")
 
 
+def _dmy(iso: str | None) -> str:
+    return "" if not iso else f"{date.fromisoformat(iso):%d/%m/%Y}"
+
+
+def lower_section(lower: list[dict] | tuple, number: str) -> list[Block]:
+    """The part of a higher body's review on the plans that implement its plan: per plan, its body, its
+    reference, the review it is read from (issued, else a draft) and the targets met, not met, without
+    figures; then the targets each has not met, by name."""
+    rows = [("STT", "Cơ quan", "Kế hoạch", "Báo cáo", "Chỉ tiêu đạt", "Chưa đạt", "Chưa có số liệu")]
+    for i, p in enumerate(lower, 1):
+        plan = f"Số {p['plan_reference']} ngày {_dmy(p['plan_issued_on'])}" if p["plan_reference"] else "chưa ban hành"
+        if p["review_id"] is None:
+            report, figures = "chưa có báo cáo", ("—", "—", "—")
+        else:
+            report = (f"Số {p['review_reference']} ngày {_dmy(p['review_issued_on'])}" if p["review_reference"]
+                      else "dự thảo, chưa ban hành") + f" ({p['period_label']})"
+            figures = (f"{p['met']}/{p['targets']}", str(p["not_met"]), str(p["no_result"]))
+        rows.append((str(i), p["issuer"], plan, report, *figures))
+    blocks = [
+        Block("heading1", f"{number}. KẾT QUẢ THỰC HIỆN CỦA CÁC KẾ HOẠCH CẤP DƯỚI"),
+        Block("paragraph", f"Có {len(lower)} kế hoạch của cấp dưới thực hiện Kế hoạch này; tổng hợp từ báo cáo sơ "
+                           f"kết, tổng kết mới nhất của từng kế hoạch (báo cáo đã ban hành, nếu chưa có thì bản dự "
+                           f"thảo), cụ thể như sau:"),
+        Block("table", rows=tuple(rows)),
+    ]
+    for p in lower:
+        if p["not_met_targets"]:
+            blocks.append(Block("item", f"{p['issuer']} — các chỉ tiêu chưa đạt: "
+                                        + "; ".join(t.rstrip(".") for t in p["not_met_targets"]) + "."))
+    return blocks
+
+
 def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str],
                     number: int | None, issued_on: date | None, title: str, rollups: list[Rollup],
                     reported: list[str], missing: list[str], notes: dict[str, str],
                     unit_figures: dict[str, dict[str, float]] | None = None,
-                    period_label: str = "") -> OfficialDocument:
+                    period_label: str = "", lower: tuple | list = ()) -> OfficialDocument:
     """The BÁO CÁO with a table of each target's plan figure, result and verdict, a chart of the
     results as a share of the plan and, annexed, each unit's figures (`unit_figures`: unit ->
     {target id: latest figure}, in the order the rows should appear)."""
     rows = [("STT", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")]
     for i, r in enumerate(rollups, 1):
-        result = "—" if r.result is None else (
-            f"{format_figure(r.result)}% đơn vị đạt" if r.target.rollup == "share_met"
-            else with_unit(r.result, r.target.unit))
-        rows.append((str(i), r.target.text, with_unit(r.target.value, r.target.unit), result,
-                     f"{r.reported}/{r.expected}", verdict(r)))
+        rows.append((str(i), r.target.text, planned(r.target), outcome(r), f"{r.reported}/{r.expected}",
+                     verdict(r)))
     met = sum(1 for r in rollups if r.met)
     blocks = [
         Block("heading1", "I. KẾT QUẢ THỰC HIỆN"),
@@ -128,13 +202,16 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     chart = rollup_chart(rollups)
     if chart is not None:
         blocks.append(chart)
-    blocks.append(Block("heading1", "II. ĐÁNH GIÁ CHUNG"))
+    roman = iter(("II", "III", "IV", "V"))
+    if lower:
+        blocks += lower_section(lower, next(roman))
+    blocks.append(Block("heading1", f"{next(roman)}. ĐÁNH GIÁ CHUNG"))
     blocks += [Block("item", f"{names.get(u, u)}: {notes[u]}") for u in reported if notes.get(u)]
     if missing:
         blocks.append(Block("paragraph", "Các đơn vị chưa gửi báo cáo: "
                                          + "; ".join(names.get(u, u) for u in missing) + "."))
     blocks += [
-        Block("heading1", "III. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"),
+        Block("heading1", f"{next(roman)}. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"),
         Block("paragraph", "Các cơ quan, đơn vị tiếp tục thực hiện các nhiệm vụ được giao; tập trung vào các chỉ "
                            "tiêu chưa đạt, báo cáo kết quả đúng thời hạn."),
     ]
@@ -156,3 +233,41 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
         signer_name=signer.name if signer else "",
         file_stem=file_stem("BÁO CÁO", number, issuer, issued_on, title),
     )
+
+
+# --- the roll-up as drafted ("snapshot"): what the approvers see is what the signer issues ------------
+
+def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollups: list[Rollup],
+             reported: list[str], missing: list[str], notes: dict[str, str],
+             unit_figures: dict[str, dict[str, float]], lower: list[dict] | None = None) -> dict:
+    """The drafted review as plain data (stored with the review; JSON)."""
+    return {
+        "title": title, "kind": kind, "period": period_key, "period_label": period_label,
+        "rollups": [{"target": r.target.id, "result": r.result, "level": r.level, "reported": r.reported,
+                     "expected": r.expected, "met": r.met} for r in rollups],
+        "reported": list(reported), "missing": list(missing), "notes": dict(notes),
+        "unit_figures": {u: dict(f) for u, f in unit_figures.items()},
+        "lower": list(lower or ()),
+    }
+
+
+def rollups_of(content: PlanContent, snap: dict) -> list[Rollup]:
+    """The snapshot's roll-ups, each with its target as the plan states it."""
+    return [Rollup(content.target(r["target"]), r["result"], r["reported"], r["expected"], r["met"],
+                   level=r.get("level")) for r in snap["rollups"]]
+
+
+def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[str, str], number: int | None,
+                issued_on: date | None) -> OfficialDocument:
+    """The BÁO CÁO a snapshot stands for, numbered and dated (or not yet: a draft)."""
+    return review_document(content=content, issuer=issuer, names=names, number=number, issued_on=issued_on,
+                           title=snap["title"], rollups=rollups_of(content, snap), reported=snap["reported"],
+                           missing=snap["missing"], notes=snap["notes"], unit_figures=snap["unit_figures"],
+                           period_label=snap["period_label"], lower=snap.get("lower", ()))
+
+
+def met_count(snap: dict) -> tuple[int, int, int]:
+    """(targets met, not met, without a result) of a snapshot."""
+    rollups = snap["rollups"]
+    return (sum(1 for r in rollups if r["met"] is True), sum(1 for r in rollups if r["met"] is False),
+            sum(1 for r in rollups if r["result"] is None))

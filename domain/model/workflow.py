@@ -63,8 +63,8 @@ ACTION_NAMES = {
     "submit_report": "gửi báo cáo",
     "remind": "nhắc báo cáo",
     "follow_up": "đôn đốc báo cáo quá hạn",
-    "review": "sơ kết",
-    "close": "tổng kết",
+    "review": "soạn báo cáo sơ kết, tổng kết",
+    "close": "tổng kết, kết thúc kế hoạch",
     "correct": "đính chính",
     "replace": "thay thế",
     "withdraw": "thu hồi",
@@ -130,7 +130,8 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
     (S.DISTRIBUTED, "remind"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "follow_up"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "review"): _r(S.DISTRIBUTED, "drafter", "clerk", SYSTEM),
-    (S.DISTRIBUTED, "close"): _r(S.CLOSED, "drafter", "clerk", SYSTEM),
+    # the plan ends when its signer issues the tổng kết report (domain.services.reviews.issue_review)
+    (S.DISTRIBUTED, "close"): _r(S.CLOSED, "signer", guard=designated_signer),
     # the issued KẾ HOẠCH withdrawn ("thu hồi") or replaced by a new plan: reports on it stop
     (S.ISSUED, "withdraw"): _r(S.WITHDRAWN, "signer", "clerk", guard=reason_given),
     (S.DISTRIBUTED, "withdraw"): _r(S.WITHDRAWN, "signer", "clerk", guard=reason_given),
@@ -139,20 +140,33 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
     (S.DISTRIBUTED, "replace"): _r(S.REPLACED, "signer"),
 }
 
+# A sơ kết / tổng kết report ("báo cáo sơ kết, tổng kết") lives as a plan does, from draft to
+# distribution: the same rules of the same table, restricted to the actions of a document ("edit" of a
+# report is drafting it again from the latest figures). Anything else is denied, as in the plan's table.
+REVIEW_ACTIONS = ("edit", "submit", "resubmit", "approve", "return", "reject", "issue", "distribute")
+REVIEW_TRANSITIONS: dict[tuple[State, str], Rule] = {
+    key: rule for key, rule in TRANSITIONS.items() if key[1] in REVIEW_ACTIONS}
 
-def allowed_actions(state: State) -> list[str]:
-    return [a for (s, a) in TRANSITIONS if s == state]
+
+def allowed_actions(state: State, table: dict[tuple[State, str], Rule] = TRANSITIONS) -> list[str]:
+    return [a for (s, a) in table if s == state]
 
 
 def authorize(*, state: State, action: str, roles_held: set[str], ctx: Context,
-              plan_id: int, body_name: str, unit: str | None = None, plan_signer_name: str = "") -> State:
-    """The next state if `ctx.actor` holding `roles_held` may do `action` now; else DomainError."""
-    rule = TRANSITIONS.get((state, action))
+              plan_id: int, body_name: str, unit: str | None = None, plan_signer_name: str = "",
+              table: dict[tuple[State, str], Rule] = TRANSITIONS, what: str | None = None) -> State:
+    """The next state if `ctx.actor` holding `roles_held` may do `action` now; else DomainError.
+
+    `table` is the plan's (TRANSITIONS) or a report's (REVIEW_TRANSITIONS); `what` names the subject in
+    refusals ("kế hoạch #3", "báo cáo sơ kết #2").
+    """
+    what = what or f"kế hoạch #{plan_id}"
+    rule = table.get((state, action))
     if rule is None:
         raise DomainError(
-            "action_not_allowed", action=ACTION_NAMES.get(action, action), plan=plan_id,
+            "action_not_allowed", action=ACTION_NAMES.get(action, action), plan=plan_id, what=what,
             state=STATE_NAMES[state],
-            allowed=", ".join(ACTION_NAMES[a] for a in allowed_actions(state)) or "không có",
+            allowed=", ".join(ACTION_NAMES[a] for a in allowed_actions(state, table)) or "không có",
         )
     if ctx.actor == SYSTEM:
         held = {SYSTEM}
@@ -166,7 +180,8 @@ def authorize(*, state: State, action: str, roles_held: set[str], ctx: Context,
     if rule.guard is not None:
         code = rule.guard(ctx)
         if code:
-            raise DomainError(code, action=ACTION_NAMES.get(action, action), plan=plan_id,
+            raise DomainError(code, action=ACTION_NAMES.get(action, action), plan=plan_id, what=what,
+                              What=what[:1].upper() + what[1:],
                               user=ctx.actor, signer=plan_signer_name or ctx.signer, unit=unit or "")
     return rule.target
 

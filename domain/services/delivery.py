@@ -118,14 +118,35 @@ def _message(uow, row, zone) -> OutgoingMail:
                         message_id=row.message_id, context=context, attachments=attachments)
 
 
+REVIEW_KINDS = ("review", "close")  # documents.kind of a sơ kết / tổng kết report
+
+
+def subject_context(plan, content: PlanContent, review=None) -> dict[str, Any]:
+    """What a message is about, for the templates: the plan, or its sơ kết / tổng kết report (`review`):
+    its label and title, the command and id that act on it."""
+    if review is None:
+        return {"review": False, "doc_label": "Kế hoạch", "doc_title": content.title, "cmd": "plan",
+                "subject_id": plan.id, "subject_ref": f"kế hoạch #{plan.id}"}
+    return {"review": True, "doc_label": "Báo cáo", "doc_title": review.snapshot["title"], "cmd": "review",
+            "subject_id": review.id, "subject_ref": f"báo cáo #{review.id} của kế hoạch #{plan.id}"}
+
+
+def document_subject(uow, plan, content: PlanContent, document) -> dict[str, Any]:
+    """`subject_context` of an issued document: its plan, or the report it is."""
+    if document.kind not in REVIEW_KINDS:
+        return subject_context(plan, content)
+    review = next((r for r in uow.reviews.for_plan(plan.id) if r.document_id == document.id), None)
+    return subject_context(plan, content, review) if review is not None else subject_context(plan, content)
+
+
 def _distribution(uow, row, plan, content: PlanContent, zone=None) -> Parts:
-    """The issued document, attached (a correction issued under the plan is the row's own document),
-    and the code the recipient confirms receipt with."""
+    """The issued document, attached (a correction or a report issued under the plan is the row's own
+    document), and the code the recipient confirms receipt with."""
     document = uow.documents.get(row.document_id or plan.document_id)
     replaced = uow.documents.get(document.corrects_id) if document.correction == "replace" else None
     context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}",
                "replaces": _cited(replaced) if replaced is not None else None,
-               **_receipt_context(uow, row, plan, content)}
+               **document_subject(uow, plan, content, document), **_receipt_context(uow, row, plan, content)}
     return context, (Attachment(document.file_name, document.content),)
 
 
@@ -168,8 +189,18 @@ def _report_request(uow, row, plan, content: PlanContent, zone=None) -> Parts:
 
 
 def _reminder(uow, row, plan, content: PlanContent, zone=None) -> Parts:
-    """The period the unit has not reported on, with its tasks and targets."""
-    return period_context(uow, plan, content, row.recipient_id, row.period_key), ()
+    """The period the unit has not reported on, with its tasks and targets, and its own copy of the
+    request for reports again (the form to fill in, as first sent), when it was sent one."""
+    context = period_context(uow, plan, content, row.recipient_id, row.period_key)
+    document_id = uow.outbox.request_document(plan_id=plan.id, recipient_id=row.recipient_id,
+                                              period_key=row.period_key.split("@")[0])
+    copy = uow.document_copies.get(document_id, row.recipient_id) if document_id is not None else None
+    if copy is None:
+        return context, ()
+    sent = uow.documents.get(document_id)
+    context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
+                   letter_file=copy.file_name)
+    return context, (Attachment(copy.file_name, copy.content),)
 
 
 # kind -> what a message of that kind adds to base_context, given (uow, row, plan, content, the time
@@ -221,7 +252,7 @@ def period_context(uow, plan, content: PlanContent, unit: str, period_key: str) 
         "targets": [{"id": t.id, "text": t.text, "unit": t.unit,
                      "value": None if t.value is None else format_figure(t.value)} for t in content.targets_for(unit)],
         "tasks": [{"ref": t.ref, "text": t.text, "timeframe": t.timeframe} for t in content.tasks_for(unit)],
-        "command_hint": f"kehoach report submit {plan.id} --unit {unit} --period {period_key} --file <tệp>",
+        "command_hint": f"kehoach report submit {plan.id} --unit {unit} --period {period.key} --file <tệp>",
     }
 
 

@@ -10,21 +10,24 @@ from domain.model.mail import Attachment, OutgoingMail
 from domain.model.notices import DECISION_NOTICES, OVERDUE, decision_key, event_id_of, told
 from domain.model.plan import PlanContent
 from domain.model.reporting import working_days_late
-from domain.services.delivery import base_context, period_context, queue
+from domain.services.delivery import base_context, period_context, queue, subject_context
 
 SYSTEM_SENDER = "Hệ thống quản lý kế hoạch"
 
 
-def queue_decision_notices(*, uow, plan, event: Event, now: datetime, id_domain: str) -> int:
-    """Queue the notices of a recorded decision in the caller's transaction; returns how many."""
+def queue_decision_notices(*, uow, plan, event: Event, now: datetime, id_domain: str, review=None) -> int:
+    """Queue the notices of a recorded decision in the caller's transaction; returns how many.
+
+    With `review`, the decision is on the plan's sơ kết / tổng kết report (the event names it)."""
     kind, audience = DECISION_NOTICES[event.action]
-    people = told(_audience(uow, plan, audience), event.actor)
-    document_id = plan.document_id if kind == "issued" else None
+    people = told(_audience(uow, plan, audience, review), event.actor)
+    subject = review if review is not None else plan
+    document_id = subject.document_id if kind == "issued" else None
     return sum(queue(uow, plan=plan, recipient=person, kind=kind, now=now, id_domain=id_domain,
                      period_key=decision_key(event.id), document_id=document_id) for person in people)
 
 
-def _audience(uow, plan, audience: str) -> list:
+def _audience(uow, plan, audience: str, review=None) -> list:
     content = PlanContent.from_dict(plan.content)
     if audience == "approvers":
         return uow.users.with_role(plan.issuer_id, "approver")
@@ -32,13 +35,16 @@ def _audience(uow, plan, audience: str) -> list:
         return uow.users.with_role(plan.issuer_id, "clerk")
     if audience == "signer":
         return [uow.users.get(content.signer.user)] if content.signer else []
-    return [uow.users.get(_drafter(uow, plan))]
+    return [uow.users.get(_drafter(uow, plan, review))]
 
 
-def _drafter(uow, plan) -> str:
-    """Who last submitted the plan (else who created it): the one a return or rejection concerns."""
-    submitted = [e.actor for e in uow.audit.events(plan.id) if e.action in ("submit", "resubmit")]
-    return submitted[-1] if submitted else plan.created_by
+def _drafter(uow, plan, review=None) -> str:
+    """Who last submitted the plan or its report (else who created it): the one a return or rejection
+    concerns."""
+    review_id = review.id if review is not None else None
+    submitted = [e.actor for e in uow.audit.events(plan.id)
+                 if e.action in ("submit", "resubmit") and e.data.get("review") == review_id]
+    return submitted[-1] if submitted else (review or plan).created_by
 
 
 # --- composing ---------------------------------------------------------------------------------
@@ -58,10 +64,13 @@ def compose_notice(*, uow, row) -> OutgoingMail:
         "plan_title": content.title, "issuer_name": issuer.name, "sender_office": f"{SYSTEM_SENDER} — {issuer.name}",
     }
     attachments: tuple[Attachment, ...] = ()
+    context.update(subject_context(plan, content))
     if row.kind == OVERDUE:
         context.update(overdue_context(uow, plan, content, row))
     else:
         context.update(decision_context(uow, plan, row))
+        if context["review_id"] is not None:
+            context.update(subject_context(plan, content, uow.reviews.get(context["review_id"])))
     if row.kind == "issued":
         document = uow.documents.get(row.document_id)
         context.update(issued_context(uow, content, document))
@@ -81,6 +90,7 @@ def decision_context(uow, plan, row) -> dict[str, Any]:
         "decided_at": _when(datetime.fromisoformat(event.at)),
         "reason": event.data.get("reason", ""),
         "version": event.data.get("version", plan.version),
+        "review_id": event.data.get("review"),
     }
 
 

@@ -51,8 +51,9 @@ def create_plan(*, uow, data: Any, source: str, actor: str, now: datetime) -> in
     plan = uow.plans.add(uow.plans.new(
         issuer_id=issuer.id, state=State.DRAFT.value, title=content.title, content=content.to_dict(),
         created_by=actor, created_at=now, updated_at=now))
+    links = _link(uow, plan.id)
     record(uow=uow, actor=actor, action="create", now=now, plan_id=plan.id, to_state=plan.state,
-           data={"source": source, "title": content.title, "content_sha256": _content_hash(content)})
+           data={"source": source, "title": content.title, "content_sha256": _content_hash(content), **links})
     uow.commit()
     return plan.id
 
@@ -75,6 +76,24 @@ def import_plan(*, uow, imported: ImportedPlan, source: str, actor: str, now: da
                 body_ids.setdefault(key.casefold(), b.id)
     data = plan_source(imported, issuer=body.id, signer=signer_id, body_ids=body_ids)
     return create_plan(uow=uow, data=data, source=source, actor=actor, now=now)
+
+
+def _link(uow, plan_id: int) -> dict[str, Any]:
+    """Link the plan to the higher plans its `implements:` names (domain/services/links.py); what the
+    audit event keeps of it."""
+    from domain.services.links import link_plan
+
+    link_plan(uow=uow, plan_id=plan_id)
+    linked = [link.higher_plan_id for link in uow.plan_links.higher(plan_id)]
+    return {"implements_plans": linked} if linked else {}
+
+
+def citation_notes(*, uow, plan_id: int) -> list[str]:
+    """What to tell the drafter of the plan's `implements:`: each cited plan not found in the database."""
+    from domain.services.links import resolve_citations
+
+    plan = get_plan(uow, plan_id)
+    return resolve_citations(uow, plan.id, PlanContent.from_dict(plan.content).implements)[1]
 
 
 def get_plan_source(*, uow, plan_id: int) -> dict[str, Any]:
@@ -135,9 +154,10 @@ def update_plan(*, uow, plan_id: int, data: Any, source: str, actor: str, now: d
         raise DomainError("issuer_mismatch", new=content.issuer, plan=plan_id, old=plan.issuer_id)
     if plan.state not in (State.DRAFT, State.RETURNED):
         raise DomainError("plan_frozen", plan=plan_id, state=_state_name(plan.state))
-    apply(uow=uow, plan=plan, action="edit", actor=actor, now=now,
-          data={"version": plan.version + 1, "source": source, "content_sha256": _content_hash(content)})
     plan.content, plan.title, plan.version = content.to_dict(), content.title, plan.version + 1
+    apply(uow=uow, plan=plan, action="edit", actor=actor, now=now,
+          data={"version": plan.version, "source": source, "content_sha256": _content_hash(content),
+                **_link(uow, plan.id)})
     uow.commit()
     return plan.version
 

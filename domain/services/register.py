@@ -235,6 +235,10 @@ def official_document(uow, doc) -> OfficialDocument:
         return plan_document(**common, replaces=replaced_line(uow, old))
     if doc.kind == "report_request":
         return request_letter(**common, **request_facts(uow, plan, _period(uow, doc, facts)))
+    if doc.kind in ("review", "close") and facts.get("review"):  # a report drafted and approved as a review
+        from domain.model.review import document_of
+
+        return document_of(uow.reviews.get(facts["review"]).snapshot, **common)
     if doc.kind in ("review", "close"):
         reports = {r.unit_id: r for r in uow.reports.many(facts.get("reports", ()))}
         if not reports:
@@ -271,7 +275,8 @@ def official_copy(uow, copy) -> OfficialDocument:
     names = {b.id: b.name for b in uow.bodies.all()}
     return unit_copy(official_document(uow, letter), content=content, unit=copy.recipient_id, names=names,
                      issuer_name=issuer.name, issued_on=letter.issued_on,
-                     period=_period(uow, letter, letter.facts or {}))
+                     period=_period(uow, letter, letter.facts or {}), plan_id=plan.id,
+                     plan_reference=uow.documents.get(plan.document_id).reference)
 
 
 WITHDRAWAL = MARK_NOTICES["withdraw"]

@@ -1,4 +1,4 @@
-"""Reporting periods, the units' reports, reminders and the sơ kết / tổng kết review."""
+"""Reporting periods, the units' reports and reminders (the sơ kết / tổng kết report: reviews.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,14 +10,15 @@ from domain.model import numbering
 from domain.model.audit import sha256
 from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.forms import request_letter, request_subject, unit_copy
-from domain.model.plan import PlanContent, parse_number
+from domain.model.plan import PlanContent
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
 from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, ad_hoc, follow_up_step, parse_period_key,
-                                    period_due_next, period_kind, period_last_due, periods_due, plan_cut_off,
+                                    period_due_next, period_kind, periods_due, plan_cut_off,
                                     plan_kinds, quarter_containing, roll_up)
-from domain.model.workflow import SYSTEM, State
 from domain.model.review import review_document, review_title
+from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
+from domain.services.reports import submit_report  # noqa: F401  (a unit's report: domain/services/reports.py)
 from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
 from domain.services.workflow import apply, get_plan, record
 
@@ -75,7 +76,8 @@ def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, 
     units = content.executing_units()
     for unit in units:
         doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
-                        issued_on=letter.issued_on, period=period)
+                        issued_on=letter.issued_on, period=period, plan_id=plan.id,
+                        plan_reference=facts["plan_reference"])
         data = render(doc)
         copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
                                               file_name=doc.file_stem + ".docx", sha256=sha256(data), content=data,
@@ -120,33 +122,6 @@ def _open_period(uow, plan, period_key: str | None, now: datetime | None = None)
     return period
 
 
-def submit_report(*, uow, plan_id: int, unit: str, figures: dict[str, Any], actor: str, now: datetime,
-                  period_key: str | None = None, note: str | None = None) -> tuple[int, int]:
-    """Record a unit's figures for the open period as a new version; returns (report id, version)."""
-    plan = get_plan(uow, plan_id)
-    if uow.bodies.get(unit) is None:
-        raise DomainError("unknown_body", body=unit)
-    content = PlanContent.from_dict(plan.content)
-    if unit not in content.executing_units():
-        raise DomainError("unit_not_in_plan", unit=unit, plan=plan.id)
-    period = _open_period(uow, plan, period_key, now)
-    allowed = {t.id for t in content.targets_for(unit)}
-    values: dict[str, float] = {}
-    for target_id, raw in (figures or {}).items():
-        target_id = str(target_id)
-        if target_id not in allowed:
-            raise DomainError("target_not_for_unit", target=target_id, unit=unit,
-                              targets=", ".join(sorted(allowed)) or "không có")
-        values[target_id] = parse_number(raw, field_name=target_id)
-    version = (uow.reports.latest(period.id).get(unit).version + 1) if unit in uow.reports.latest(period.id) else 1
-    apply(uow=uow, plan=plan, action="submit_report", actor=actor, now=now, unit=unit,
-          data={"period": period.key, "version": version, "figures": values, "note": note or ""})
-    report = uow.reports.add(plan_id=plan.id, period_id=period.id, unit_id=unit, version=version, figures=values,
-                             note=note, submitted_by=actor, submitted_at=now)
-    uow.commit()
-    return report.id, version
-
-
 def missing_units(uow, plan, period) -> list[str]:
     content = PlanContent.from_dict(plan.content)
     reported = uow.reports.latest(period.id)
@@ -169,39 +144,6 @@ def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: s
     queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
     uow.commit()
     return queued
-
-
-def review_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, final: bool = False,
-                period_key: str | None = None, run: str | None = None) -> int:
-    """Roll the latest reports up against the targets into a numbered BÁO CÁO; returns its document id.
-
-    The same orchestration `run`, retried after a later step failed, gets that report again, not a second one.
-    """
-    plan = get_plan(uow, plan_id)
-    done = registered_in_run(uow, plan.id, run)
-    if done is not None:
-        return done["document_id"]
-    period = (uow.periods.get(plan.id, period_key) if period_key
-              else period_last_due(_open_periods(uow, plan), now.date()))
-    if period is None:
-        raise DomainError("no_open_period", plan=plan.id, period=period_key or "hiện tại")
-    content = PlanContent.from_dict(plan.content)
-    reports = uow.reports.latest(period.id)
-    if not reports:
-        raise DomainError("no_reports", plan=plan.id, period=period.label)
-    action = "close" if final else "review"
-    title, build = review_builder(uow, plan, content, period, reports, action)
-    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, data={"period": period.key})
-    doc = issue_document(uow=uow, plan_id=plan.id, kind=action, content=content, actor=actor, now=now,
-                         render=render, build=build, doc_type="BÁO CÁO", subject=title,
-                         signer=content.signer.user if content.signer else actor,
-                         facts={"period": period.key, "reports": sorted(r.id for r in reports.values())})
-    if final:
-        period.status = "closed"
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(doc), **run_mark(run)})
-    uow.commit()
-    return doc.id
 
 
 def review_builder(uow, plan, content: PlanContent, period, reports: dict[str, Any], action: str):

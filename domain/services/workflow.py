@@ -11,7 +11,7 @@ from typing import Any
 from domain.messages import DomainError
 from domain.model.audit import Event
 from domain.model.plan import PlanContent
-from domain.model.workflow import SYSTEM, Context, State, authorize
+from domain.model.workflow import REVIEW_TRANSITIONS, SYSTEM, TRANSITIONS, Context, State, authorize
 
 
 def record(*, uow, actor: str, action: str, now: datetime, plan_id: int | None = None,
@@ -43,9 +43,13 @@ def get_plan(uow, plan_id: int):
     return plan
 
 
-def apply(*, uow, plan, action: str, actor: str, now: datetime, reason: str | None = None,
-          unit: str | None = None, data: dict[str, Any] | None = None) -> Event:
-    """Authorise `action` by `actor` on `plan`, change its state and record the event."""
+def check(*, uow, plan, action: str, actor: str, review=None) -> None:
+    """Refuse now, as `apply` would, an action that work done before recording it would be wasted on."""
+    _judge(uow, plan, action, actor, None, None, review)
+
+
+def _judge(uow, plan, action: str, actor: str, reason: str | None, unit: str | None, review):
+    """(the state now, the next state) if the action is authorised; else DomainError."""
     require_user(uow, actor)
     content = PlanContent.from_dict(plan.content)
     issuer = uow.bodies.get(plan.issuer_id)
@@ -54,17 +58,37 @@ def apply(*, uow, plan, action: str, actor: str, now: datetime, reason: str | No
     if unit is not None and acting_body is None:
         raise DomainError("unknown_body", body=unit)
     signer = content.signer.user if content.signer else None
-    state = State(plan.state)
+    state = State((plan if review is None else review).state)
     next_state = authorize(
         state=state, action=action, roles_held=uow.users.roles(actor, scope_body),
         ctx=Context(actor=actor, signer=signer, reason=reason,
                     unit_has_task=unit is None or unit in content.executing_units()),
         plan_id=plan.id, body_name=acting_body.name, unit=unit,
         plan_signer_name=content.signer.name if content.signer else "",
+        table=TRANSITIONS if review is None else REVIEW_TRANSITIONS,
+        what=None if review is None else f"{REVIEW_NAMES[review.kind]} #{review.id}",
     )
-    plan.state = next_state.value
-    plan.updated_at = now
+    return state, next_state
+
+
+REVIEW_NAMES = {"review": "báo cáo sơ kết", "close": "báo cáo tổng kết"}
+
+
+def apply(*, uow, plan, action: str, actor: str, now: datetime, reason: str | None = None,
+          unit: str | None = None, data: dict[str, Any] | None = None, review=None) -> Event:
+    """Authorise `action` by `actor` on `plan`, change its state and record the event.
+
+    With `review` (a sơ kết / tổng kết report of the plan), the action is the report's: judged by the
+    report's rules (REVIEW_TRANSITIONS, the plan's signer signs), the report changes state and the
+    event, on the plan's trail, names it (`data["review"]`).
+    """
+    state, next_state = _judge(uow, plan, action, actor, reason, unit, review)
+    subject = plan if review is None else review
+    subject.state = next_state.value
+    subject.updated_at = now
     payload = dict(data or {})
+    if review is not None:
+        payload["review"] = review.id
     if reason:
         payload["reason"] = reason
     if unit:

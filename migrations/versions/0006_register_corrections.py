@@ -1,7 +1,7 @@
 """register: corrections, replacements and withdrawals; what re-rendering needs; more append-only rules
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-11-23
 
 - `document.corrects_id`, `document.correction`: a correction ("đính chính", a công văn) or a
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 revision = '0006'
-down_revision = '0007'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

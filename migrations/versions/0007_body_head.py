@@ -1,7 +1,7 @@
 """a body may name its head (thủ trưởng), who receives the overdue list when the body is late
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23
 
 `body.head` is the user account of the head (set by `head:` in the organisation file); NULL when
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
