@@ -351,6 +351,11 @@ MESSAGES: dict[str, str] = {
         "Văn bản {reference} mang tình trạng «{status}» không khớp sự kiện nào trong nhật ký (bị thêm hoặc sửa ngoài "
         "kehoach: ngày, lý do hoặc văn bản đính chính, thay thế)."
     ),
+    "archive_file_differs": (
+        "Thư mục văn bản {directory} có tệp trùng tên văn bản đã ban hành nhưng nội dung khác: {files}. kehoach "
+        "không ghi đè (đó là bằng chứng tệp đã bị sửa). Chạy «kehoach audit verify» để xem; cất tệp đó sang chỗ "
+        "khác: bản đã ban hành được ghi lại ở lần ghi thư mục văn bản tiếp theo."
+    ),
     "audit_document_changed": (
         "Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {fields} khác với lúc vào sổ (sự kiện #{event} của "
         "nhật ký)."

@@ -971,13 +971,17 @@ def document_correct(
                                                   title=title, capacity=tuple(capacity or ()))
         with runtime.uow() as uow:
             doc = uow.documents.get(doc_id)
-            runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))
             return doc.plan_id, doc.reference, doc.file_name, doc.sha256
+
+    def archive():
+        with runtime.uow() as uow:
+            runtime.write_documents(plans.issued_files(uow=uow, plan_id=plan))
 
     plan, ref, name, digest = run(go)
     console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
                           digest=digest))
     _deliver(plan)
+    run(archive)  # after the letter is recorded and sent: an altered file in the folder stops nothing before
 
 
 @document_app.command("withdraw")

@@ -757,6 +757,27 @@ def test_correcting_from_the_command_line_with_another_signer_names_the_refusal_
     assert code == 2 and "không dùng cùng --signer" in out
 
 
+def test_an_issued_file_altered_on_disk_is_never_overwritten_and_stays_named_by_the_audit_check(
+        org, plan_data, now, cli, docs_dir):
+    from domain.adapters import files
+
+    ids = lifecycle(org, plan_data, now)
+    name, original = stored(org, ids["plan_doc"])
+    files.write_files(docs_dir, [(name, original)])
+    (docs_dir / name).write_bytes(original + b"sua")
+    code, out = cli("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)",
+                    "--was", "giảm 0,5%/năm", "--now", "giảm 1%/năm")
+    assert code == 1 and "Đã đính chính 01/KH-UBND bằng Công văn số 04/UBND" in out
+    assert "không ghi đè" in out and name in out
+    assert (docs_dir / name).read_bytes() == original + b"sua"  # the evidence is kept
+    assert [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]  # the others are written
+    code, out = cli("audit", "verify")
+    assert code == 2 and name in out and "tệp trên đĩa không khớp SHA-256" in out
+    (docs_dir / name).unlink()  # put aside: the next write puts the issued file back
+    assert files.write_files(docs_dir, [(name, original)]) == [docs_dir / name]
+    assert (docs_dir / name).read_bytes() == original
+
+
 def test_an_issue_date_that_is_not_a_date_is_refused_before_anything_runs(org, plan_data, now, cli):
     plan_id = approved(org, plan_data, now)
     code, out = cli("plan", "issue", str(plan_id), "--as", "tam.pct", "--date", "31/02/2026")
