@@ -944,7 +944,7 @@ def document_correct(
                                          "cơ quan ban hành); mặc định: người đã ký văn bản gốc."),
     title: Optional[str] = typer.Option(None, "--title", help="Chức vụ của người ký, ví dụ «CHỦ TỊCH» (cần khi "
                                         "người ký khác người đã ký văn bản gốc)."),
-    capacity: Optional[list[str]] = typer.Option(None, "--capacity", help="Dòng thẩm quyền ký, ví dụ «TM. ỦY BAN "
+    capacity: Optional[list[str]] = typer.Option(None, "--capacity", metavar="DÒNG", help="Dòng thẩm quyền ký, ví dụ «TM. ỦY BAN "
                                                  "NHÂN DÂN», «KT. CHỦ TỊCH» (ghi lần lượt từng dòng)."),
 ) -> None:
     """Đính chính (công văn đính chính, số mới) hoặc thay thế (kế hoạch mới) một văn bản đã ban hành."""
