@@ -176,3 +176,32 @@ def test_a_refused_withdrawal_queues_nothing_and_a_document_never_mailed_is_with
 def plans_data(uow_factory, plan_id):
     with uow_factory() as uow:
         return plans.get_plan_source(uow=uow, plan_id=plan_id)
+
+
+def test_the_messages_and_the_mark_land_together_or_not_at_all(uow_factory, received, now, monkeypatch):
+    """A failure while the messages are queued leaves no letter, no number, no mark and no message."""
+    plan_id, _ = received
+    calls = []
+
+    def queue_then_fail(uow, **fields):
+        calls.append(fields["recipient"].id)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return delivery.queue(uow, **fields)
+
+    monkeypatch.setattr(corrections, "queue", queue_then_fail)
+    with uow_factory() as uow, pytest.raises(OSError):
+        corrections.correct_document(uow=uow, reference="01/KH-UBND", actor="hoa.vt", now=now,
+                                     corrections=parse_corrections(ITEMS), render=fake_render, id_domain=ID_DOMAIN)
+    assert len(calls) == 3 and rows(uow_factory, plan_id, "correction") == []
+    with uow_factory() as uow:
+        assert [d.reference for d in uow.documents.all()] == ["01/KH-UBND"]
+        assert uow.documents.marks() == {}
+        assert not [e for e in uow.audit.events() if e.action in ("correct", "register") and e.data.get("corrects")]
+    monkeypatch.undo()
+    with uow_factory() as uow:  # the same correction afterwards takes the number the failed one never kept
+        letter = uow.documents.get(corrections.correct_document(
+            uow=uow, reference="01/KH-UBND", actor="hoa.vt", now=now, corrections=parse_corrections(ITEMS),
+            render=fake_render, id_domain=ID_DOMAIN))
+        assert letter.reference == "02/UBND"
+    assert len(rows(uow_factory, plan_id, "correction")) == 10
