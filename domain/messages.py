@@ -351,6 +351,11 @@ MESSAGES: dict[str, str] = {
         "Văn bản {reference} mang tình trạng «{status}» không khớp sự kiện nào trong nhật ký (bị thêm hoặc sửa ngoài "
         "kehoach: ngày, lý do hoặc văn bản đính chính, thay thế)."
     ),
+    "mail_cancelled": "Không gửi: văn bản {reference} {status} trước khi thư được gửi.",
+    "mail_document_withdrawn": (
+        "Thư #{id} mang văn bản {reference}, văn bản này {status}: không gửi lại. Nơi nhận đã được báo bằng thư "
+        "thu hồi hoặc thay thế (kehoach mail list)."
+    ),
     "archive_file_differs": (
         "Thư mục văn bản {directory} có tệp trùng tên văn bản đã ban hành nhưng nội dung khác: {files}. kehoach "
         "không ghi đè (đó là bằng chứng tệp đã bị sửa). Chạy «kehoach audit verify» để xem; cất tệp đó sang chỗ "

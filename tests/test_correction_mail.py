@@ -205,3 +205,31 @@ def test_the_messages_and_the_mark_land_together_or_not_at_all(uow_factory, rece
             render=fake_render, id_domain=ID_DOMAIN))
         assert letter.reference == "02/UBND"
     assert len(rows(uow_factory, plan_id, "correction")) == 10
+
+
+def test_a_plan_withdrawn_before_all_its_copies_went_sends_no_more_and_tells_only_those_it_reached(
+        uow_factory, now, tmp_path):
+    plan_id, _ = distributed_plan(uow_factory, now)
+    distribution = rows(uow_factory, plan_id)
+    with MailSink(tmp_path / "first") as sink:  # the server took four before it went away
+        deliver(uow_factory, [r["id"] for r in distribution[:4]], sink.port, Clock(now))
+    reached = sorted(r["email"] for r in distribution[:4])
+    with uow_factory() as uow:
+        corrections.withdraw_document(uow=uow, reference="01/KH-UBND", reason="Ban hành chưa đúng thẩm quyền",
+                                      actor="tam.pct", now=now, id_domain=ID_DOMAIN)
+    unsent = {r["id"]: r for r in rows(uow_factory, plan_id)}
+    for row in distribution[4:]:
+        assert unsent[row["id"]]["status"] == "failed"
+        assert unsent[row["id"]]["last_error"] == "Không gửi: văn bản 01/KH-UBND đã thu hồi trước khi thư được gửi."
+    messages = [m for m in send_pending(uow_factory, tmp_path / "after", now)
+                if m["Subject"].startswith(("Thu hồi", "Phát hành"))]
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == reached
+    assert {m["Subject"] for m in messages} == {"Thu hồi Kế hoạch số 01/KH-UBND ngày 23/11/2026"}
+    with uow_factory() as uow:
+        with pytest.raises(DomainError) as refused:
+            delivery.retry_failed(uow=uow, outbox_id=distribution[5]["id"], actor="hoa.vt", now=now)
+        assert refused.value.code == "mail_document_withdrawn" and "đã thu hồi" in str(refused.value)
+        (event,) = [e for e in uow.audit.events(plan_id) if e.action == "withdraw" and "unsent" in e.data]
+    with uow_factory() as uow:  # the clerks' notice of the issue, still waiting, carried the plan too
+        carried = {r.id for r in uow.outbox.for_document(1) if r.status == "failed"}
+    assert set(event.data["unsent"]) == carried >= {r["id"] for r in distribution[4:]}

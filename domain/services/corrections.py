@@ -15,9 +15,10 @@ from functools import partial
 
 from domain.model import numbering
 from domain.model.audit import Event
-from domain.model.corrections import (MARK_NOTICES, Correction, Original, correction_letter, correction_subject,
-                                      notice_recipients)
-from domain.messages import DomainError
+from domain.model.corrections import (MARK_NOTICE_KINDS, MARK_NOTICES, Correction, Original, correction_letter,
+                                      correction_subject, notice_recipients)
+from domain.model.mail import FAILED, PENDING, SENDING, SENT, STATUSES
+from domain.messages import DomainError, message
 from domain.model.plan import PlanContent, Signer
 from domain.model.workflow import DOC_STATUS_NAMES, Context, DocStatus, authorize_document
 from domain.services.delivery import queue
@@ -55,6 +56,8 @@ def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, 
         data.update(by_document_id=by.id, by_reference=by.reference)
     if reason:
         data["reason"] = reason
+    if action in ("withdraw", "replace"):
+        data["unsent"] = cancel_unsent(uow, doc=doc, status=target)
     data["notified"] = queue_mark_notices(uow, doc=doc, action=action, by=by, now=now, id_domain=id_domain)
     event = record(uow=uow, actor=actor, action=action, now=now, plan_id=doc.plan_id, from_state=status.value,
                    to_state=target.value, data=data)
@@ -68,15 +71,33 @@ def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, 
     return event
 
 
+def cancel_unsent(uow, *, doc, status: DocStatus) -> list[int]:
+    """The messages still waiting to carry `doc` (withdrawn or replaced) are not sent: each pending row is
+    marked failed with the reason, for staff to see (`kehoach mail list --failed`); returns their ids. A
+    row being sent at this moment ("sending") may reach its recipient, who is then told like the others."""
+    cancelled = []
+    for row in uow.outbox.for_document(doc.id):
+        if row.status == PENDING and row.kind not in MARK_NOTICE_KINDS:
+            row.status = FAILED
+            row.last_error = message("mail_cancelled", reference=doc.reference, status=DOC_STATUS_NAMES[status])
+            cancelled.append(row.id)
+    return cancelled
+
+
 def queue_mark_notices(uow, *, doc, action: str, by, now: datetime, id_domain: str) -> list[str]:
     """Queue the message ("thư báo") of a correction, replacement or withdrawal of `doc` to every body it was
-    mailed to (its outbox rows, whatever their state: a failed one may still be retried), each once: keyed
-    by the new document (the letter, the replacement plan) or, for a withdrawal, by `doc` itself, so nothing
-    is queued twice. Returns the bodies queued."""
+    mailed to, each once: keyed by the new document (the letter, the replacement plan) or, for a withdrawal,
+    by `doc` itself, so nothing is queued twice. Returns the bodies queued.
+
+    A correction goes to every row's recipient (a failed row may still be retried); a withdrawal only to those
+    the document reached or may have reached (sent, or being sent), after `cancel_unsent`; a replacement to
+    every body the old plan was addressed to, since it carries the plan they are to carry out."""
     kind = MARK_NOTICES[action]
     carried = by if by is not None else doc  # the document the message is about and attaches
     plan = get_plan(uow, carried.plan_id)
-    received = [row.recipient_id for row in uow.outbox.for_document(doc.id) if row.recipient_type == "body"]
+    reached = (SENT, SENDING) if action == "withdraw" else STATUSES
+    received = [row.recipient_id for row in uow.outbox.for_document(doc.id)
+                if row.recipient_type == "body" and row.status in reached]
     anyway = ([body.id for _, body in recipients_with_mail(uow, PlanContent.from_dict(plan.content))]
               if action == "replace" else [])
     queued = []

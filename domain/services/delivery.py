@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from domain.model.corrections import type_name
+from domain.model.corrections import MARK_NOTICE_KINDS, type_name
 from domain.model.documents import office_title
 from domain.messages import MESSAGES, DomainError, message
 from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, OutgoingMail,
@@ -22,7 +22,7 @@ from domain.model.org import User
 from domain.model.plan import PlanContent
 from domain.model.calendar import VIETNAM, WorkCalendar
 from domain.model.reporting import format_figure
-from domain.model.workflow import DocStatus
+from domain.model.workflow import DOC_STATUS_NAMES, DocStatus
 from domain.services.plans import recipients_with_mail
 from domain.services.workflow import apply, get_plan, record, require_user
 
@@ -576,6 +576,7 @@ def retry_failed(*, uow, outbox_id: int, actor: str, now: datetime) -> dict[str,
         raise DomainError("mail_unknown", id=outbox_id)
     if row.status != FAILED:
         raise DomainError("mail_not_failed", id=outbox_id, status=status_name(row.status))
+    _refuse_withdrawn(uow, row)
     data: dict[str, Any] = {"outbox_id": row.id, "kind": row.kind, "recipient": row.recipient_id,
                             "period": row.period_key, "message_id": row.message_id, "error": row.last_error}
     current = _current_email(uow, row)
@@ -589,6 +590,17 @@ def retry_failed(*, uow, outbox_id: int, actor: str, now: datetime) -> dict[str,
     record(uow=uow, actor=actor, action="mail_retry", now=now, plan_id=row.plan_id, data=data)
     uow.commit()
     return data
+
+
+def _refuse_withdrawn(uow, row) -> None:
+    """A message carrying a document withdrawn or replaced since is not sent again (its recipients were told)."""
+    if row.document_id is None or row.kind in MARK_NOTICE_KINDS:
+        return
+    marks = uow.documents.marks([row.document_id]).get(row.document_id, [])
+    final = next((m for m in marks if m.status in (DocStatus.WITHDRAWN, DocStatus.REPLACED)), None)
+    if final is not None:
+        raise DomainError("mail_document_withdrawn", id=row.id, reference=uow.documents.get(row.document_id).reference,
+                          status=DOC_STATUS_NAMES[DocStatus(final.status)])
 
 
 def _current_email(uow, row) -> str | None:
