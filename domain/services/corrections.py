@@ -13,12 +13,12 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
+from domain.messages import DomainError, message
 from domain.model import numbering
 from domain.model.audit import Event
 from domain.model.corrections import (MARK_NOTICE_KINDS, MARK_NOTICES, Correction, Original, correction_letter,
                                       correction_subject, notice_recipients)
 from domain.model.mail import FAILED, PENDING, SENDING, SENT, STATUSES
-from domain.messages import DomainError, message
 from domain.model.plan import PlanContent, Signer
 from domain.model.workflow import DOC_STATUS_NAMES, Context, DocStatus, authorize_document
 from domain.services.delivery import queue
