@@ -409,6 +409,9 @@ def test_a_file_known_neither_by_hash_nor_by_name_is_named_by_the_number_it_prin
     unknown = verdict(edited(original, "Số: 01/KH-UBND", "Số: 07/KH-UBND"))
     assert unknown.verdict == "unknown" and "không có văn bản nào số 07/KH-UBND" in unknown.message
     assert verdict(b"not a docx").verdict == "unknown"
+    exported = "\n".join(["ỦY BAN NHÂN DÂN", "PHƯỜNG HÒA BÌNH", "Số: 01/KH-UBND",  # its text export
+                          "Hòa Bình, ngày 23 tháng 11 năm 2026", "KẾ HOẠCH", "Thực hiện công tác dân vận"])
+    assert verdict(exported.encode("utf-8")).document["reference"] == "01/KH-UBND"
 
     path = tmp_path / "ke-hoach-nhan-duoc.docx"
     path.write_bytes(altered)
