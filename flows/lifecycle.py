@@ -18,6 +18,7 @@ from domain.services import delivery, org, plans, reporting, reports, reviews
 from flows import outbox, runtime
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=[2, 10, 30])
+UNITS_PER_TASK = 250  # batch work on units runs one task per chunk of units, never one per unit
 PLANS_PER_TASK = 25  # the scheduled sweeps run one task per chunk of plans, never one per plan
 PROGRESS_LABELS = {"mail": "Gửi thư", "periods": "Mở kỳ báo cáo", "copies": "Công văn và biểu mẫu của từng đơn vị"}
 
@@ -100,15 +101,54 @@ def queue_distribution(plan_id: int, actor: str) -> int:
 
 
 @task
-def open_period(plan_id: int, period_key: str | None, actor: str, start: date | None = None,
-                end: date | None = None, deadline: date | None = None, label: str | None = None) -> int:
-    """Open the reporting period, issue the request for reports and queue each unit's copy with its form."""
+def open_request(plan_id: int, period_key: str | None, actor: str, start: date | None = None,
+                 end: date | None = None, deadline: date | None = None, label: str | None = None) -> dict:
+    """Open the reporting period and issue its request letter (number drawn once); returns the units still to serve."""
+    s = runtime.settings()
     with runtime.uow() as uow:
-        return reporting.open_plan_period(
+        return reporting.open_plan_request(
             uow=uow, plan_id=plan_id, period_key=period_key, start=start, end=end, deadline=deadline, label=label,
-            actor=actor, now=runtime.now(), id_domain=runtime.settings().message_id_domain, render=runtime.render_docx,
-            deadline_days=runtime.settings().report_deadline_days, calendar=runtime.calendar(),
-            on_progress=lambda done, total: runtime.progress("copies", done, total), run=current_flow_run.id)
+            actor=actor, now=runtime.now(), render=runtime.render_docx, deadline_days=s.report_deadline_days,
+            calendar=runtime.calendar(), run=current_flow_run.id)
+
+
+def not_a_refusal(task, task_run, state) -> bool:
+    """Retry a chunk that failed storing its work (a locked or lost database), never a refused command."""
+    return not isinstance(state.result(raise_on_failure=False), DomainError)
+
+
+@task(**IO_RETRIES, retry_condition_fn=not_a_refusal)
+def issue_copies(items: list[tuple[int, str, str]], actor: str, done_before: int, total: int) -> int:
+    """Render, store and queue the request's copy of each (plan, period, unit) of a chunk, a transaction per plan."""
+    s = runtime.settings()
+    queued = 0
+    for (plan_id, period_key), units in group_units(items):
+        with runtime.uow() as uow:
+            queued += reporting.issue_request_copies(uow=uow, plan_id=plan_id, period_key=period_key, units=units,
+                                                     actor=actor, now=runtime.now(), id_domain=s.message_id_domain,
+                                                     render=runtime.render_docx)
+    runtime.progress("copies", done_before + len(items), total)
+    return queued
+
+
+def unit_items(opened: list[dict]) -> list[tuple[int, str, str]]:
+    """(plan, period, unit) of every unit still to receive its copy, from what `open_request` returned."""
+    return [(o["plan_id"], o["period"], unit) for o in opened if o for unit in o["units"]]
+
+
+def group_units(items: list[tuple[int, str, str]]) -> list[tuple[tuple[int, str], list[str]]]:
+    """A chunk's units by (plan, period), in order."""
+    groups: dict[tuple[int, str], list[str]] = {}
+    for plan_id, period_key, unit in items:
+        groups.setdefault((plan_id, period_key), []).append(unit)
+    return list(groups.items())
+
+
+def issue_all_copies(opened: list[dict], actor: str) -> int:
+    """Each unit's copy, one `issue_copies` task per chunk of units; returns how many were queued."""
+    items = unit_items(opened)
+    return sum(issue_copies(chunk, actor, i * UNITS_PER_TASK, len(items))
+               for i, chunk in enumerate(chunks(items, UNITS_PER_TASK)))
 
 
 @task
@@ -118,6 +158,14 @@ def record_report(plan_id: int, unit: str, figures: dict, actor: str, period_key
     with runtime.uow() as uow:
         return reporting.submit_report(uow=uow, plan_id=plan_id, unit=unit, figures=figures, actor=actor,
                                        now=runtime.now(), period_key=period_key, note=note)[1]
+
+
+@task
+def record_reports(plan_id: int, batch: list[dict], period_key: str | None) -> int:
+    """Record a chunk of units' reports, skipping any already recorded as sent; returns how many were recorded."""
+    with runtime.uow() as uow:
+        return reports.submit_reports(uow=uow, plan_id=plan_id, reports=batch, now=runtime.now(),
+                                      period_key=period_key)
 
 
 @task
@@ -138,11 +186,19 @@ def record_report_file(plan_id: int, report, source: dict, actor: str, unit: str
 
 
 @task
-def queue_reminders(plan_id: int, actor: str) -> int:
-    """Queue a reminder to every unit that has not reported yet."""
+def units_to_remind(plan_id: int) -> dict:
+    """The open period due next and the units that have not reported for it yet."""
+    with runtime.uow() as uow:
+        return reporting.units_to_remind(uow=uow, plan_id=plan_id, now=runtime.now())
+
+
+@task
+def queue_reminders(plan_id: int, actor: str, period_key: str, units: list[str]) -> int:
+    """Queue a reminder to each unit of a chunk that has still not reported."""
     with runtime.uow() as uow:
         return reporting.remind_missing(uow=uow, plan_id=plan_id, actor=actor, now=runtime.now(),
-                                        id_domain=runtime.settings().message_id_domain)
+                                        id_domain=runtime.settings().message_id_domain, period_key=period_key,
+                                        units=units)
 
 
 @task
@@ -216,22 +272,24 @@ def due_periods(period_key: str | None) -> list[tuple[int, str]]:
 
 
 @task
-def open_periods(due: list[tuple[int, str]], done_before: int, total: int) -> int:
-    """Open each (plan, period) of a chunk (skipping any already open), issuing and queueing its requests."""
+def open_periods(due: list[tuple[int, str]], done_before: int, total: int) -> list[dict]:
+    """Open each (plan, period) of a chunk and issue its request letter (skipping any fully open); returns each."""
     s = runtime.settings()
-    done = [done_before]
+    done, opened = [done_before], []
 
     def open_one(uow, item) -> int:
         plan_id, period_key = item
-        queued = reporting.open_due_period(uow=uow, plan_id=plan_id, period_key=period_key, actor="system",
-                                           now=runtime.now(), id_domain=s.message_id_domain,
-                                           render=runtime.render_docx, deadline_days=s.report_deadline_days,
-                                           calendar=runtime.calendar())
+        result = reporting.open_due_request(uow=uow, plan_id=plan_id, period_key=period_key, actor="system",
+                                            now=runtime.now(), render=runtime.render_docx,
+                                            deadline_days=s.report_deadline_days, calendar=runtime.calendar())
+        if result is not None:
+            opened.append({**result, "plan_id": plan_id})
         done[0] += 1
         runtime.progress("periods", done[0], total)
-        return queued or 0
+        return 0
 
-    return for_each_plan(due, open_one)
+    for_each_plan(due, open_one)
+    return opened
 
 
 @task
@@ -334,7 +392,8 @@ def open_reporting_period_flow(plan_id: int, period_key: str | None = None, acto
                                start: date | None = None, end: date | None = None, deadline: date | None = None,
                                label: str | None = None) -> dict:
     """Open a reporting period (by key, or ad hoc by its dates), archive the request and send each unit its copy."""
-    open_period(plan_id, period_key, actor, start, end, deadline, label)
+    opened = open_request(plan_id, period_key, actor, start, end, deadline, label)
+    issue_all_copies([{**opened, "plan_id": plan_id}], actor)
     write_documents(plan_id)
     return deliver_mail(plan_id)
 
@@ -344,6 +403,12 @@ def receive_report_flow(plan_id: int, unit: str, figures: dict, actor: str, peri
                         note: str | None = None) -> int:
     """Record a unit's report against the plan's targets."""
     return record_report(plan_id, unit, figures, actor, period_key, note)
+
+
+@flow(name="receive-reports")
+def receive_reports_flow(plan_id: int, reports: list[dict], period_key: str | None = None) -> int:
+    """Record many units' reports ({unit, actor, figures, note}), one task per chunk of units."""
+    return sum(record_reports(plan_id, chunk, period_key) for chunk in chunks(reports, UNITS_PER_TASK))
 
 
 @flow(name="receive-report-file")
@@ -356,8 +421,10 @@ def receive_report_file_flow(plan_id: int, path: str, actor: str, unit: str | No
 
 @flow(name="send-reminders")
 def send_reminders_flow(plan_id: int, actor: str = "system") -> dict:
-    """Remind the units that have not reported for the open period."""
-    queue_reminders(plan_id, actor)
+    """Remind the units that have not reported for the open period, one task per chunk of units."""
+    late = units_to_remind(plan_id)
+    for chunk in chunks(late["units"], UNITS_PER_TASK):
+        queue_reminders(plan_id, actor, late["period"], chunk)
     return deliver_mail(plan_id)
 
 
@@ -411,9 +478,10 @@ def daily_sweep_flow() -> dict:
 def open_due_periods_flow(period_key: str | None = None) -> dict:
     """Open the periods due today (quý, 6 tháng, 9 tháng, năm, as each plan declares) that are not open yet."""
     due = due_periods(period_key)
-    requests = 0
-    for i, chunk in enumerate(chunks(due, PLANS_PER_TASK)):
-        requests += open_periods(chunk, i * PLANS_PER_TASK, len(due))
-        write_plans_documents(sorted({plan_id for plan_id, _ in chunk}))
+    opened = [o for i, chunk in enumerate(chunks(due, PLANS_PER_TASK))
+              for o in open_periods(chunk, i * PLANS_PER_TASK, len(due))]
+    requests = issue_all_copies(opened, "system")
+    for chunk in chunks(sorted({plan_id for plan_id, _ in due}), PLANS_PER_TASK):
+        write_plans_documents(chunk)
     return {"period": ", ".join(sorted({key for _, key in due})) or "—", "plans": len({p for p, _ in due}),
             "periods": len(due), "requests": requests, **deliver_mail()}

@@ -118,8 +118,11 @@ def test_the_new_year_is_skipped_across_the_year_end():
     assert VIETNAM.working_days_before(date(2026, 1, 5), 1) == date(2025, 12, 31)
 
 
-def test_the_national_day_2026_is_five_days_off():
+def test_the_national_day_2026_is_five_days_off_and_saturday_22_august_is_worked_for_monday_31():
     assert add_working_days(date(2026, 8, 28), 1) == date(2026, 9, 3)
+    assert VIETNAM.is_working_day(date(2026, 8, 22))  # Thông báo 9441/TB-BNV
+    assert add_working_days(date(2026, 8, 21), 1) == date(2026, 8, 22)
+    assert VIETNAM.day_off_name(date(2026, 8, 31)) == "Nghỉ hoán đổi (làm bù thứ Bảy 22/8)"
 
 
 def test_2027_ships_provisional_statutory_days_and_2026_as_announced():
@@ -152,9 +155,10 @@ def test_today_is_the_date_in_ho_chi_minh_city():
 
 def test_a_holiday_file_adds_a_make_up_saturday_and_corrects_a_provisional_day():
     cal = VIETNAM.extended(parse_calendar_lines(
-        "2026-08-22 làm bù Làm bù cho thứ Hai 31/8   # Bộ Nội vụ\n\n2027-09-03 làm Quốc khánh nghỉ 01/9 thay 03/9\n"
+        "2027-01-09 làm bù Làm bù cho thứ Hai 04/01   # Bộ Nội vụ\n\n2027-09-03 làm Quốc khánh nghỉ 01/9 thay 03/9\n"
         "2027-09-01 nghỉ Quốc khánh\n"))
-    assert cal.is_working_day(date(2026, 8, 22)) and cal.is_working_day(date(2027, 9, 3))
+    assert cal.is_working_day(date(2027, 1, 9)) and cal.is_working_day(date(2027, 9, 3))
+    assert not VIETNAM.is_working_day(date(2027, 1, 9))
     assert not cal.is_working_day(date(2027, 9, 1))
     assert VIETNAM.is_working_day(date(2027, 9, 1))  # the shipped calendar is unchanged
 
@@ -178,11 +182,11 @@ def test_the_holiday_file_named_in_settings_extends_the_calendar_and_a_bad_line_
     from flows import runtime
 
     good = tmp_path / "ngay-nghi.txt"
-    good.write_text("2026-08-22 làm bù Làm bù cho thứ Hai 31/8\n", encoding="utf-8")
+    good.write_text("2027-01-09 làm bù Làm bù cho thứ Hai 04/01\n", encoding="utf-8")
     monkeypatch.setenv("KEHOACH_HOLIDAYS_FILE", str(good))
     get_settings.cache_clear()
     try:
-        assert runtime.calendar().is_working_day(date(2026, 8, 22))
+        assert runtime.calendar().is_working_day(date(2027, 1, 9))
     finally:
         get_settings.cache_clear()
     bad = tmp_path / "sai.txt"

@@ -119,3 +119,25 @@ def test_no_overdue_list_goes_out_on_a_public_holiday_and_days_late_skip_it(org,
     row = next(r for r in outbox(org, plan_id, "overdue") if r.recipient_id == "VP-HB")
     # 18, 19, 22, 23, 24, 25, 26, 29, 30, 31/12 and 05/01: 1/1 and 2/1/2026 are days off
     assert "quá hạn 11 ngày làm việc" in mail_text(org, row)
+
+
+def test_a_batch_of_reports_is_recorded_unit_by_unit_as_new_versions_and_a_retry_records_nothing_twice(
+        org, reporting_plan, now):
+    from domain.services import reports
+    from tests.test_orchestration_followup import events
+
+    batch = [{"unit": "VHXH-HB", "actor": "ha.vhxh", "figures": {"CT5": "56 %"}},
+             {"unit": "MTTQ-HB", "actor": "minh.mttq", "figures": {"CT1": 2}, "note": "Bổ sung"}]
+    with org() as uow:
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 2
+    with org() as uow:  # the same batch again (a retried task): each unit already says this
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=batch, now=now) == 0
+    corrected = [batch[0], {**batch[1], "figures": {"CT1": 3}}]
+    with org() as uow:  # one unit unchanged is skipped, the other's correction is its next version
+        assert reports.submit_reports(uow=uow, plan_id=reporting_plan, reports=corrected, now=now) == 1
+    with org() as uow:
+        period = uow.periods.get(reporting_plan, "2026-Q4")
+        latest = uow.reports.latest(period.id)
+        assert (latest["VHXH-HB"].version, latest["VHXH-HB"].figures) == (1, {"CT5": 56.0})
+        assert (latest["MTTQ-HB"].version, latest["MTTQ-HB"].figures) == (3, {"CT1": 3.0})
+    assert len(events(org, reporting_plan, "submit_report")) == 5  # two in the fixture, three here

@@ -353,3 +353,62 @@ def test_a_sweep_that_fails_on_one_plan_names_it_and_its_retry_mails_each_messag
     assert len(messages) == len(overdue) + 2 * 10  # and each plan's ten recipients asked to confirm receipt
     assert len({m["Message-ID"] for m in messages}) == len(messages)
     assert lifecycle.daily_sweep_flow()["sent"] == 0 and inbox.take("again") == []
+
+
+def test_opening_a_period_runs_a_task_per_chunk_of_units_retries_a_failed_chunk_and_a_rerun_completes_a_cut_short_one(
+        world, monkeypatch):
+    from domain.services import reporting
+    from flows import lifecycle
+
+    _, inbox, _ = world("open-chunks")
+    load_example_organisation()
+    plan_ids = [create_plan(), create_plan()]
+    for plan in plan_ids:
+        for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
+            cli("plan", action, str(plan), "--as", actor)
+        cli("plan", "issue", str(plan), "--as", "tam.pct")
+    inbox.take("set-up")
+    monkeypatch.setattr(lifecycle, "UNITS_PER_TASK", 2)  # six units: three chunks
+    chunks, real_copies, real_render = [], reporting.issue_request_copies, runtime.render_docx
+    failures = {"CA-HB": 1}
+
+    def recorded(**kwargs):
+        chunks.append(list(kwargs["units"]))
+        return real_copies(**kwargs)
+
+    def fails_for_ca(doc) -> bytes:
+        if doc.file_stem.endswith(" - CA-HB") and failures["CA-HB"] > 0:
+            failures["CA-HB"] -= 1
+            raise OSError("ổ đĩa lưu trữ tạm thời không ghi được")
+        return real_render(doc)
+
+    monkeypatch.setattr(reporting, "issue_request_copies", recorded)
+    monkeypatch.setattr(runtime, "render_docx", fails_for_ca)
+
+    def state_of(plan):
+        with runtime.uow() as uow:
+            letters = [d.reference for d in uow.documents.for_plan(plan) if d.kind == "report_request"]
+            copies = sorted(c.recipient_id for c in uow.document_copies.for_plan(plan))
+            return letters, copies
+
+    # a chunk failing once is retried by Prefect; the opening completes in the same run
+    assert lifecycle.open_reporting_period_flow(plan_ids[0], "2026-Q4")["sent"] == 6
+    assert [len(c) for c in chunks] == [2, 2, 2, 2] and chunks[1] == chunks[2]  # the second chunk, twice
+    letters, copies = state_of(plan_ids[0])
+    assert len(letters) == 1 and len(copies) == 6
+    first = inbox.take("opened with a retried chunk")
+    assert len(first) == 6 and len({m["To"].addresses[0].addr_spec for m in first}) == 6
+
+    # a run cut short in its second chunk (no retry left): the re-run completes it with the same letter
+    chunks.clear()
+    failures["CA-HB"] = 1
+    monkeypatch.setattr(lifecycle, "issue_copies", lifecycle.issue_copies.with_options(retries=0))
+    failed = lifecycle.open_reporting_period_flow(plan_ids[1], "2026-Q4", return_state=True)
+    assert failed.is_failed() and "ổ đĩa lưu trữ tạm thời không ghi được" in run_state(failed).message
+    letters, copies = state_of(plan_ids[1])
+    assert len(letters) == 1 and len(copies) == 2 and inbox.take("cut short") == []
+    assert lifecycle.open_reporting_period_flow(plan_ids[1], "2026-Q4")["sent"] == 6
+    assert state_of(plan_ids[1]) == (letters, sorted(copies + ["CA-HB", "HLHPN-HB", "DTN-HB", "HCCB-HB"]))
+    assert chunks == [chunks[0], ["CA-HB", "HLHPN-HB"], ["CA-HB", "HLHPN-HB"], ["DTN-HB", "HCCB-HB"]]
+    again = inbox.take("re-run")
+    assert len(again) == 6 and len({m["To"].addresses[0].addr_spec for m in again}) == 6

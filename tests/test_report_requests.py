@@ -82,18 +82,21 @@ def test_opening_a_period_issues_the_request_as_a_cong_van_with_the_next_number_
     assert "Số: 02/UBND" in text
 
 
-def test_the_period_the_letter_its_copies_and_their_audit_events_land_in_one_transaction(org, plan_data, now):
+def test_the_period_and_the_letter_land_together_then_the_units_copies_with_their_own_audit_event(
+        org, plan_data, now):
     plan_id = distributed_plan(org, plan_data, now)
     open_q4(org, plan_id, now)
     (letter,) = letters(org, plan_id)
     with org() as uow:
         events = uow.audit.events(plan_id)
-    opened, registered = events[-2:]
-    assert (opened.action, registered.action) == ("open_period", "register")
+    opened, registered, stored_copies = events[-3:]
+    assert (opened.action, registered.action, stored_copies.action) == ("open_period", "register", "register_copies")
     assert registered.data["document_id"] == letter.id and registered.data["reference"] == "02/UBND"
     assert registered.data["period"] == "2026-Q4" and registered.data["sha256"] == letter.sha256
+    assert stored_copies.data["document_id"] == letter.id and stored_copies.data["period"] == "2026-Q4"
     stored = copies(org, plan_id)
-    assert {c["recipient"]: c["sha256"] for c in registered.data["copies"]} == {u: c.sha256 for u, c in stored.items()}
+    assert {c["recipient"]: c["sha256"] for c in stored_copies.data["copies"]} == {
+        u: c.sha256 for u, c in stored.items()}
 
 
 def test_a_refused_opening_draws_no_number_and_writes_nothing(org, plan_data, now):
@@ -168,7 +171,7 @@ def test_a_resend_after_a_crash_attaches_the_same_bytes_recorded_in_the_audit_tr
     again = compose_for(org, plan_id, "HLHPN-HB")
     assert again.attachments == first.attachments and again.message_id == first.message_id
     with org() as uow:
-        register = [e for e in uow.audit.events(plan_id) if e.action == "register" and "copies" in e.data][0]
+        register = [e for e in uow.audit.events(plan_id) if e.action == "register_copies"][0]
     recorded = {c["recipient"]: c["sha256"] for c in register.data["copies"]}
     assert hashlib.sha256(again.attachments[0].content).hexdigest() == recorded["HLHPN-HB"]
 

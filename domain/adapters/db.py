@@ -224,6 +224,14 @@ class Documents(_Repo):
              .order_by(orm.DocumentRow.series, orm.DocumentRow.number))
         return list(self.session.exec(q))
 
+    def request_for(self, plan_id: int, period_key: str) -> orm.DocumentRow | None:
+        """The request for reports (công văn) a plan issued for a period, if it did."""
+        q = select(orm.DocumentRow.id, orm.DocumentRow.facts).where(
+            orm.DocumentRow.plan_id == plan_id, orm.DocumentRow.kind == "report_request").order_by(orm.DocumentRow.id)
+        found = next((doc_id for doc_id, facts in self.session.exec(q) if (facts or {}).get("period") == period_key),
+                     None)
+        return self.get(found) if found is not None else None
+
     def issuing_bodies(self) -> list[str]:
         return list(self.session.exec(select(orm.DocumentRow.body_id).distinct().order_by(orm.DocumentRow.body_id)))
 
@@ -262,6 +270,11 @@ class DocumentCopies(_Repo):
         q = select(orm.DocumentCopyRow).where(orm.DocumentCopyRow.document_id == document_id,
                                               orm.DocumentCopyRow.recipient_id == recipient_id)
         return self.session.exec(q).first()
+
+    def recipients(self, document_id: int) -> set[str]:
+        """Who already has a copy of the document (without loading the files)."""
+        q = select(orm.DocumentCopyRow.recipient_id).where(orm.DocumentCopyRow.document_id == document_id)
+        return set(self.session.exec(q))
 
     def for_plan(self, plan_id: int) -> list[orm.DocumentCopyRow]:
         q = (select(orm.DocumentCopyRow).join(orm.DocumentRow, orm.DocumentRow.id == orm.DocumentCopyRow.document_id)
@@ -326,6 +339,12 @@ class Reports(_Repo):
         rows = self.session.exec(
             select(orm.ReportRow).where(orm.ReportRow.period_id == period_id).order_by(orm.ReportRow.version))
         return {r.unit_id: r for r in rows}
+
+    def latest_of(self, period_id: int, unit_id: str) -> orm.ReportRow | None:
+        """A unit's latest version for the period (one indexed query, whatever the number of units)."""
+        q = (select(orm.ReportRow).where(orm.ReportRow.period_id == period_id, orm.ReportRow.unit_id == unit_id)
+             .order_by(orm.ReportRow.version.desc()))
+        return self.session.exec(q).first()
 
     def for_period(self, period_id: int) -> list[orm.ReportRow]:
         """Every version of every unit's report for the period, by unit then version."""

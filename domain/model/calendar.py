@@ -181,8 +181,11 @@ SHIPPED_2025 = _entries("""
 # 20/02 are the 5 statutory days; tienphong.vn 13/10/2025, vietnammedia.vnanet.vn 17/10/2025) and
 # Quốc khánh 29/8–02/9 (5 days: Monday 31/8, Tuesday 01/9, Wednesday 02/9). Giỗ Tổ falls on Sunday
 # 26/4: compensatory day Monday 27/4; 30/4 and 01/5 are Thursday and Friday (thanhnien.vn 23/02/2026).
-# The Saturday made up for Monday 31/8 was not in the sources read: add it to the holiday file
-# ("2026-xx-xx làm bù ...") once the Bộ Nội vụ's notice names it.
+# Quốc khánh's swap: Thông báo 9441/TB-BNV of the Bộ Nội vụ (16/10/2025): 01/9 and 02/9 off as the
+# Labour Code gives, Monday 31/8 off in exchange for Saturday 22/8 worked ("nghỉ thứ Hai 31/8/2026 và
+# làm bù vào thứ Bảy 22/8/2026"; vietnamnews.vn 17/10/2025 "Ministry of Home Affairs announces 2026
+# holiday schedule…", vjs.vietnam.vn "Bộ Nội vụ thông báo lịch nghỉ Tết Âm lịch và nghỉ lễ Quốc khánh
+# năm 2026", baohaiphong.vn relaying UBND Hải Phòng's notice citing 9441/TB-BNV).
 SHIPPED_2026 = _entries("""
 2026-01-01 off Tết Dương lịch
 2026-01-02 off Nghỉ hoán đổi (làm bù thứ Bảy 10/01)
@@ -195,7 +198,8 @@ SHIPPED_2026 = _entries("""
 2026-04-27 off Nghỉ bù Giỗ Tổ Hùng Vương (Chủ nhật 26/4)
 2026-04-30 off Ngày Chiến thắng
 2026-05-01 off Ngày Quốc tế Lao động
-2026-08-31 off Nghỉ lễ Quốc khánh
+2026-08-22 work Làm bù cho thứ Hai 31/8
+2026-08-31 off Nghỉ hoán đổi (làm bù thứ Bảy 22/8)
 2026-09-01 off Quốc khánh
 2026-09-02 off Quốc khánh
 """)

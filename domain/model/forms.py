@@ -21,6 +21,8 @@ from domain.model.reporting import format_figure
 
 TARGET_HEADER = ("STT", "Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
 TASK_HEADER = ("STT", "Mã nhiệm vụ", "Nhiệm vụ", "Thời gian", "Kết quả thực hiện", "Khó khăn, kiến nghị")
+MAX_LISTED_ADDRESSEES = 10  # more units than this: one collective "Kính gửi", the list annexed to the letter
+UNITS_HEADER = ("STT", "Mã đơn vị", "Tên cơ quan, đơn vị")
 SUBMIT_HINT = "kehoach report submit {plan} --file <tệp biểu mẫu đã điền>"
 
 
@@ -92,7 +94,11 @@ def _archive_lines(content: PlanContent) -> tuple[str, ...]:
 def request_letter(*, content: PlanContent, issuer: Body, names: dict[str, str], number: int | None,
                    issued_on: date | None, plan_reference: str, plan_issued_on: date, period: PeriodLike,
                    plan_id: int) -> OfficialDocument:
-    """The công văn asking every executing unit of the plan to report for `period` (no annex)."""
+    """The công văn asking every executing unit of the plan to report for `period`.
+
+    Up to `MAX_LISTED_ADDRESSEES` units are named under "Kính gửi"; more are addressed together and listed
+    in an annex of the letter (each unit's copy replaces that annex with its own form).
+    """
     units = content.executing_units()
     issuer_name = names.get(issuer.id, issuer.name)
     plan = (f"Kế hoạch số {plan_reference} ngày {dmy(plan_issued_on)} của {issuer_name} "
@@ -119,12 +125,19 @@ def request_letter(*, content: PlanContent, issuer: Body, names: dict[str, str],
                            f"vướng mắc, liên hệ {via or issuer_name} để được hướng dẫn./."),
     )
     signer = content.signer
+    addressees, annexes = tuple(names.get(u, u) for u in units), ()
+    if len(units) > MAX_LISTED_ADDRESSEES:  # each unit's copy would otherwise carry the whole list
+        addressees = (f"Các cơ quan, đơn vị thực hiện Kế hoạch số {plan_reference} (theo danh sách kèm theo)",)
+        annexes = (Annex(heading="Danh sách", title="Các cơ quan, đơn vị được đề nghị báo cáo",
+                         rows=(UNITS_HEADER, *((str(i), u, names.get(u, u)) for i, u in enumerate(units, 1))),
+                         note=f"(Kèm theo Công văn đề nghị báo cáo {period.label})"),)
     return OfficialDocument(
         **{**header_fields(issuer=issuer, regime=issuer.regime, doc_type=numbering.LETTER, number=number,
                            issued_on=issued_on, place=content.place), "doc_type": ""},
         title="",
         subject=subject,
-        addressees=tuple(names.get(u, u) for u in units),
+        addressees=addressees,
+        annexes=annexes,
         blocks=blocks,
         recipients=("Như trên", *_archive_lines(content)),
         signer_capacity=signer.capacity if signer else (),

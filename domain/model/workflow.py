@@ -46,6 +46,7 @@ ACTION_NAMES = {
     "load_organisation": "nạp tổ chức",
     "create": "tạo dự thảo",
     "register": "vào sổ văn bản đi",
+    "register_copies": "lưu bản gửi từng đơn vị (kèm biểu mẫu)",
     "mail_sent": "đã gửi thư",
     "mail_failed": "gửi thư thất bại",
     "mail_retry": "đưa thư lại vào hàng chờ gửi",

@@ -36,7 +36,8 @@ def verify(*, uow, read_file: Callable[[str], bytes | None]) -> Verdict:
             return Verdict(False, message("audit_broken_file", file=doc.file_name, number=doc.reference, why=why))
     # each recipient's copy of a document (a unit's copy of the request for reports, with its form)
     copies_registered = {(e.data["document_id"], c["recipient"]): c["sha256"]
-                         for e in registers for c in e.data.get("copies", ())}
+                         for e in events if e.action in ("register", "register_copies")
+                         for c in e.data.get("copies", ())}
     copies = uow.document_copies.all()
     for copy in copies:
         why = _document_fault(copy, copies_registered.get((copy.document_id, copy.recipient_id)),

@@ -376,10 +376,14 @@ def _register_event(uow, doc):
 
 def _registered_sha(uow, doc, copy) -> str | None:
     for e in uow.audit.events(doc.plan_id):
-        if e.action == "register" and e.data.get("document_id") == doc.id:
+        if e.action in ("register", "register_copies") and e.data.get("document_id") == doc.id:
             if copy is None:
-                return e.data.get("sha256")
-            return next((c["sha256"] for c in e.data.get("copies", ()) if c["recipient"] == copy.recipient_id), None)
+                if e.action == "register":
+                    return e.data.get("sha256")
+                continue
+            found = next((c["sha256"] for c in e.data.get("copies", ()) if c["recipient"] == copy.recipient_id), None)
+            if found is not None:
+                return found
     return None
 
 

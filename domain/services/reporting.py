@@ -20,7 +20,7 @@ from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
 from domain.services.reports import submit_report  # noqa: F401  (a unit's report: domain/services/reports.py)
 from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
-from domain.services.workflow import apply, get_plan, record
+from domain.services.workflow import apply, check, get_plan, record
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -30,60 +30,121 @@ def _no_progress(done: int, total: int) -> None:
     pass
 
 
-def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
-                render: Renderer, on_progress: Progress = _no_progress, run: str | None = None) -> int:
-    """Open a reporting period, issue the request for reports and queue each unit's copy; returns how many.
+UNITS_PER_CHUNK = 250  # the units' copies are stored and queued a chunk of units per transaction
 
-    One transaction: the period, the công văn's register number and file, every unit's copy (the
-    letter with that unit's report form annexed), the audit events and the outbox rows.
+
+def open_period(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
+                render: Renderer, on_progress: Progress = _no_progress, run: str | None = None,
+                units_per_chunk: int = UNITS_PER_CHUNK) -> int:
+    """Open a reporting period, issue its request for reports and queue each unit's copy; returns how many.
+
+    The steps the `open-reporting-period` flow runs as tasks, in turn: `open_request` (the period and
+    the công văn's number and file, one transaction), then `issue_request_copies` for each chunk of
+    units (their copies and outbox rows, one transaction per chunk). Opening again a period whose
+    copies are not all stored (a run cut short) completes it without drawing another number.
+    """
+    opened = open_request(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, render=render, run=run)
+    units, queued = opened["units"], 0
+    for i in range(0, len(units), units_per_chunk):
+        chunk = units[i:i + units_per_chunk]
+        queued += issue_request_copies(uow=uow, plan_id=plan_id, period_key=period.key, units=chunk, actor=actor,
+                                       now=now, id_domain=id_domain, render=render)
+        on_progress(i + len(chunk), len(units))
+    return queued
+
+
+def open_request(*, uow, plan_id: int, period: Period, actor: str, now: datetime, render: Renderer,
+                 run: str | None = None) -> dict[str, Any]:
+    """Open a reporting period and issue its request for reports (công văn đề nghị báo cáo): the period,
+    the letter's register number and file and their audit events, in one transaction. Returns
+    {"document_id", "period", "units"}: the units whose copy is still to be made (`issue_request_copies`).
+
+    Idempotent: a period already open whose copies are not all stored (a run cut short), or that this
+    run opened, gives back its letter and the units still without a copy, and no number is drawn twice;
+    a period fully opened before is refused (`period_exists`).
     """
     plan = get_plan(uow, plan_id)
-    if registered_in_run(uow, plan.id, run) is not None:
-        return 0  # this run opened it already (a retry after a later step failed)
+    content = PlanContent.from_dict(plan.content)
     existing = uow.periods.get(plan.id, period.key)
     if existing is not None:
+        check(uow=uow, plan=plan, action="open_period", actor=actor)  # a plan withdrawn since: not completed
+        letter = uow.documents.request_for(plan.id, period.key)
+        missing = _without_copy(uow, content, letter) if letter is not None else []
+        if missing or (letter is not None and registered_in_run(uow, plan.id, run) is not None):
+            return {"document_id": letter.id, "period": period.key, "units": missing}
         raise DomainError("period_exists", period=period.label, plan=plan.id, opened=f"{existing.opened_at:%d/%m/%Y}")
-    content = PlanContent.from_dict(plan.content)
     apply(uow=uow, plan=plan, action="open_period", actor=actor, now=now,
           data={"period": period.key, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "deadline": period.deadline.isoformat()})
     uow.periods.add(plan_id=plan.id, key=period.key, label=period.label, start=period.start, end=period.end,
                     deadline=period.deadline, opened_at=now)
-    letter, copies = _issue_request(uow, plan, content, period, actor, now, render, on_progress)
-    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
-           data={**document_facts(letter), **run_mark(run), "period": period.key,
-                 "copies": [{"recipient": c.recipient_id, "file_name": c.file_name, "sha256": c.sha256}
-                            for c in copies]})
-    queued = _queue_units(uow, plan, content.executing_units(), "report_request", period.key, now, id_domain,
-                          document_id=letter.id)
-    uow.commit()
-    return queued
-
-
-def _issue_request(uow, plan, content: PlanContent, period: Period, actor: str, now: datetime, render: Renderer,
-                   on_progress: Progress = _no_progress):
-    """Number and store the công văn, then one copy per executing unit with its own form annexed."""
     facts = request_facts(uow, plan, period)
     letter = issue_document(uow=uow, plan_id=plan.id, kind="report_request", content=content, actor=actor, now=now,
                             render=render, build=partial(request_letter, **facts), doc_type=numbering.LETTER,
                             subject=request_subject(facts["plan_reference"], period),
                             signer=content.signer.user if content.signer else actor, facts={"period": period.key})
-    issuer = uow.bodies.get(content.issuer)
-    names = {b.id: b.name for b in uow.bodies.all()}
-    official = request_letter(content=content, issuer=issuer, names=names, number=letter.number,
-                              issued_on=letter.issued_on, **facts)
-    copies = []
-    units = content.executing_units()
-    for unit in units:
-        doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
-                        issued_on=letter.issued_on, period=period, plan_id=plan.id,
-                        plan_reference=facts["plan_reference"])
-        data = render(doc)
-        copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
-                                              file_name=doc.file_stem + ".docx", sha256=sha256(data), content=data,
-                                              created_at=now))
-        on_progress(len(copies), len(units))
-    return letter, copies
+    record(uow=uow, actor=actor, action="register", now=now, plan_id=plan.id,
+           data={**document_facts(letter), **run_mark(run), "period": period.key})
+    uow.commit()
+    return {"document_id": letter.id, "period": period.key, "units": content.executing_units()}
+
+
+def issue_request_copies(*, uow, plan_id: int, period_key: str, units: list[str], actor: str, now: datetime,
+                         id_domain: str, render: Renderer) -> int:
+    """Each unit's copy of the period's request for reports (the letter with that unit's own report form
+    annexed) for a chunk of units: rendered, stored with its SHA-256 and an audit event, and queued to the
+    units with an address, in one transaction; returns how many were queued.
+
+    Idempotent: a unit that has its copy already is skipped and nothing is queued twice, so a retried
+    chunk, or a run completing one cut short, makes only what is missing.
+    """
+    plan = get_plan(uow, plan_id)
+    check(uow=uow, plan=plan, action="open_period", actor=actor)  # as the opening: the plan still distributed
+    content = PlanContent.from_dict(plan.content)
+    period = uow.periods.get(plan.id, period_key)
+    letter = uow.documents.request_for(plan.id, period_key) if period is not None else None
+    if letter is None:
+        raise DomainError("no_open_period", plan=plan.id, period=period_key)
+    wanted = set(content.executing_units())
+    strangers = [u for u in units if u not in wanted]
+    if strangers:
+        raise DomainError("unit_not_in_plan", unit=", ".join(strangers), plan=plan.id)
+    have = uow.document_copies.recipients(letter.id)
+    todo = [u for u in units if u not in have]
+    if todo:
+        issuer = uow.bodies.get(letter.body_id)
+        names = {b.id: b.name for b in uow.bodies.all()}
+        facts = request_facts(uow, plan, period)
+        official = request_letter(content=content, issuer=issuer, names=names, number=letter.number,
+                                  issued_on=letter.issued_on, **facts)
+        copies = []
+        for unit in todo:
+            doc = unit_copy(official, content=content, unit=unit, names=names, issuer_name=issuer.name,
+                            issued_on=letter.issued_on, period=period, plan_id=plan.id,
+                            plan_reference=facts["plan_reference"])
+            data = render(doc)
+            copies.append(uow.document_copies.add(document_id=letter.id, recipient_id=unit,
+                                                  file_name=doc.file_stem + ".docx", sha256=sha256(data),
+                                                  content=data, created_at=now))
+        record(uow=uow, actor=actor, action="register_copies", now=now, plan_id=plan.id,
+               data={"document_id": letter.id, "reference": letter.reference, "period": period_key,
+                     "copies": [{"recipient": c.recipient_id, "file_name": c.file_name, "sha256": c.sha256}
+                                for c in copies]})
+    queued = _queue_units(uow, plan, units, "report_request", period_key, now, id_domain, document_id=letter.id)
+    uow.commit()
+    return queued
+
+
+def request_incomplete(uow, plan_id: int, period_key: str) -> bool:
+    """Whether the period's request was issued but some unit's copy is still to be made (a run cut short)."""
+    plan = get_plan(uow, plan_id)
+    letter = uow.documents.request_for(plan.id, period_key)
+    return letter is not None and bool(_without_copy(uow, PlanContent.from_dict(plan.content), letter))
+
+
+def _without_copy(uow, content: PlanContent, letter) -> list[str]:
+    have = uow.document_copies.recipients(letter.id)
+    return [u for u in content.executing_units() if u not in have]
 
 
 def _queue_units(uow, plan, units, kind: str, period_key: str, now: datetime, id_domain: str,
@@ -133,12 +194,25 @@ def reminder_key(period_key: str, now: datetime) -> str:
     return f"{period_key}@{local_date(now).isoformat()}"
 
 
+def units_to_remind(*, uow, plan_id: int, now: datetime, period_key: str | None = None) -> dict[str, Any]:
+    """The open period (the one named, else the one due next) and its executing units that have not reported:
+    {"period", "units"}, for `remind_missing` to remind a chunk at a time."""
+    plan = get_plan(uow, plan_id)
+    period = _open_period(uow, plan, period_key, now)
+    return {"period": period.key, "units": missing_units(uow, plan, period)}
+
+
 def remind_missing(*, uow, plan_id: int, actor: str, now: datetime, id_domain: str,
-                   period_key: str | None = None) -> int:
-    """Queue a reminder to every executing unit that has not reported for the open period."""
+                   period_key: str | None = None, units: list[str] | None = None) -> int:
+    """Queue a reminder to every executing unit that has not reported for the open period (only those of
+    `units`, a chunk, when given), with its audit event, in one transaction; returns how many were queued
+    (a unit reminded already today is not queued again)."""
     plan = get_plan(uow, plan_id)
     period = _open_period(uow, plan, period_key, now)
     missing = missing_units(uow, plan, period)
+    if units is not None:
+        chunk = set(units)
+        missing = [u for u in missing if u in chunk]
     apply(uow=uow, plan=plan, action="remind", actor=actor, now=now,
           data={"period": period.key, "units": missing})
     queued = _queue_units(uow, plan, missing, "reminder", reminder_key(period.key, now), now, id_domain)
@@ -175,20 +249,29 @@ def request_facts(uow, plan, period) -> dict[str, Any]:
 # --- the scheduled follow-up: opening periods, reminders before the deadline, overdue lists after it ---
 
 def plans_due_for_period(*, uow, period_key: str) -> list[int]:
-    """Distributed plans with units to report that have not opened the period `period_key` yet."""
+    """Distributed plans with units to report that have not opened the period `period_key` yet, or whose
+    request for it still lacks some unit's copy (a run cut short)."""
     return [p.id for p in uow.plans.all()
             if p.state == State.DISTRIBUTED and PlanContent.from_dict(p.content).executing_units()
-            and uow.periods.get(p.id, period_key) is None]
+            and (uow.periods.get(p.id, period_key) is None or request_incomplete(uow, p.id, period_key))]
 
 
 def open_period_unless_open(*, uow, plan_id: int, period: Period, actor: str, now: datetime, id_domain: str,
                             render: Renderer, on_progress: Progress = _no_progress) -> int | None:
-    """Open the period as `open_period` does, unless it is open already (then None): a scheduled run
-    that is retried, or two runs at once, open each plan's period once."""
-    if uow.periods.get(plan_id, period.key) is not None:
+    """Open the period as `open_period` does, unless it is fully open already (then None): a scheduled run
+    that is retried, or two runs at once, open each plan's period once; one cut short is completed."""
+    if uow.periods.get(plan_id, period.key) is not None and not request_incomplete(uow, plan_id, period.key):
         return None
     return open_period(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, id_domain=id_domain,
                        render=render, on_progress=on_progress)
+
+
+def open_request_unless_open(*, uow, plan_id: int, period: Period, actor: str, now: datetime,
+                             render: Renderer) -> dict[str, Any] | None:
+    """`open_request`, unless the period is fully open already (then None); see `open_period_unless_open`."""
+    if uow.periods.get(plan_id, period.key) is not None and not request_incomplete(uow, plan_id, period.key):
+        return None
+    return open_request(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, render=render)
 
 
 def plan_period(*, uow, plan_id: int, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
@@ -221,6 +304,16 @@ def open_plan_period(*, uow, plan_id: int, actor: str, now: datetime, id_domain:
                        render=render, on_progress=on_progress, run=run)
 
 
+def open_plan_request(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer, deadline_days: int,
+                      calendar: WorkCalendar = VIETNAM, period_key: str | None = None, start: date | None = None,
+                      end: date | None = None, deadline: date | None = None, label: str | None = None,
+                      run: str | None = None) -> dict[str, Any]:
+    """`open_request` for the period `plan_period` resolves (a key, ad-hoc dates, or the current quarter)."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key, start=start, end=end, deadline=deadline, label=label)
+    return open_request(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, render=render, run=run)
+
+
 def due_periods(*, uow, today: date, deadline_days: int, calendar: WorkCalendar = VIETNAM,
                 period_key: str | None = None) -> list[tuple[int, str]]:
     """(plan, period key) of every period due to open on `today` and not open yet, for each distributed plan
@@ -239,6 +332,9 @@ def due_periods(*, uow, today: date, deadline_days: int, calendar: WorkCalendar 
             keys = [p.key for p in periods_due(today, kinds, deadline_days=deadline_days, cal=calendar,
                                                cut_off=plan_cut_off(issuer.regime if issuer else "state", content))]
         due += [(plan.id, key) for key in keys if uow.periods.get(plan.id, key) is None]
+        due += [(plan.id, p.key) for p in _open_periods(uow, plan)
+                if (period_key is None or p.key == period_key) and (plan.id, p.key) not in due
+                and request_incomplete(uow, plan.id, p.key)]  # a run cut short
     return due
 
 
@@ -250,6 +346,15 @@ def open_due_period(*, uow, plan_id: int, period_key: str, actor: str, now: date
                          calendar=calendar, period_key=period_key)
     return open_period_unless_open(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now,
                                    id_domain=id_domain, render=render, on_progress=on_progress)
+
+
+def open_due_request(*, uow, plan_id: int, period_key: str, actor: str, now: datetime, render: Renderer,
+                     deadline_days: int, calendar: WorkCalendar = VIETNAM) -> dict[str, Any] | None:
+    """`open_request` for the plan's period `period_key` unless it is fully open already (then None), as the
+    scheduled run does."""
+    period = plan_period(uow=uow, plan_id=plan_id, today=local_date(now), deadline_days=deadline_days,
+                         calendar=calendar, period_key=period_key)
+    return open_request_unless_open(uow=uow, plan_id=plan_id, period=period, actor=actor, now=now, render=render)
 
 
 def plans_with_open_period(*, uow) -> list[int]:

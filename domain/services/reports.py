@@ -27,6 +27,26 @@ def submit_report(*, uow, plan_id: int, unit: str, figures: Mapping[str, Any] | 
     return _record(uow, plan, unit, period, entry, action=action, actor=actor, now=now, source=source)
 
 
+def submit_reports(*, uow, plan_id: int, reports: list[Mapping[str, Any]], now: datetime,
+                   period_key: str | None = None) -> int:
+    """`submit_report` for each {unit, actor, figures, note, tasks} of a batch, each in its own transaction;
+    returns how many were recorded. A unit whose latest version already says the same is skipped, so a
+    retried batch records nothing twice; any other refusal stops the batch (those before it stay recorded)."""
+    recorded = 0
+    for r in reports:
+        try:
+            submit_report(uow=uow, plan_id=plan_id, unit=r["unit"], figures=r.get("figures") or {},
+                          actor=r["actor"], now=now, period_key=period_key, note=r.get("note"),
+                          tasks=r.get("tasks"))
+        except DomainError as exc:
+            if exc.code != "report_duplicate":
+                raise
+            uow.rollback()
+            continue
+        recorded += 1
+    return recorded
+
+
 def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetime, unit: str | None = None,
                 period_key: str | None = None, source: dict | None = None) -> dict[str, Any]:
     """Record the figures and texts read back from a unit's filled form as a new version of its report;
@@ -145,7 +165,7 @@ def _record(uow, plan, unit: str, period, entry: ReportEntry, *, action: str, ac
     """The next version of the unit's report, with its audit event, in one transaction; the same
     content as the latest version is refused as already recorded. `action` is "submit_report" (the unit's
     reporter) or "record_report" (an office clerk or drafter on the unit's behalf: the event says so)."""
-    latest = uow.reports.latest(period.id).get(unit)
+    latest = uow.reports.latest_of(period.id, unit)
     if latest is not None and entry.same_as(latest.figures, latest.note, latest.texts):
         raise DomainError("report_duplicate", unit=unit, period=period.label, version=latest.version,
                           when=f"{latest.submitted_at.astimezone(ZoneInfo(TIMEZONE)):%H:%M ngày %d/%m/%Y}")
