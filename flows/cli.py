@@ -327,6 +327,41 @@ def plan_list() -> None:
     console.print(table)
 
 
+@plan_app.command("links")
+def plan_links(plan: int,
+               as_json: bool = typer.Option(False, "--json", help="In dạng JSON cho chương trình khác đọc.")) -> None:
+    """Kế hoạch này thực hiện kế hoạch cấp trên nào, và những kế hoạch nào thực hiện nó."""
+    import json
+
+    from domain.services import links
+
+    def go():
+        with runtime.uow() as uow:
+            return links.plan_links(uow=uow, plan_id=plan)
+
+    found = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    console.print(message("links_title", plan=found["plan_id"], title=found["title"]))
+    console.print(message("links_implements"))
+    for h in found["implements"]:
+        console.print(message("links_higher", plan=h["plan_id"], reference=h["reference"] or "chưa ban hành",
+                              issuer=h["issuer"], title=h["title"]))
+    for text in found["pending"]:
+        console.print(message("links_pending", cited=text))
+    for text in found["other"]:
+        console.print(message("links_other", cited=text))
+    if not (found["implements"] or found["pending"] or found["other"]):
+        console.print(message("links_none"))
+    console.print(message("links_implemented_by"))
+    for low in found["implemented_by"]:
+        console.print(message("links_lower", plan=low["plan_id"], issuer=low["issuer"], title=low["title"],
+                              reference=low["reference"] or STATE_NAMES[State(low["state"])]))
+    if not found["implemented_by"]:
+        console.print(message("links_none"))
+
+
 def _print_documents(plan: int) -> None:
     def go():
         with runtime.uow() as uow:

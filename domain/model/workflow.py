@@ -45,6 +45,7 @@ STATE_NAMES = {
 ACTION_NAMES = {
     "load_organisation": "nạp tổ chức",
     "create": "tạo dự thảo",
+    "link": "liên kết với kế hoạch cấp trên",
     "register": "vào sổ văn bản đi",
     "mail_sent": "đã gửi thư",
     "mail_failed": "gửi thư thất bại",

@@ -15,6 +15,7 @@ from domain.model.documents import OfficialDocument, plan_document
 from domain.model.importer import ImportedPlan, plan_source
 from domain.model.plan import PlanContent, Recipient, parse_plan
 from domain.model.workflow import STATE_NAMES, State
+from domain.services.links import link_plan, link_waiting, resolve_citations
 from domain.services.workflow import apply, get_plan, record, require_user
 
 REGIME_NAMES = {"party": "văn bản của Đảng (HD 36-HD/VPTW)", "state": "văn bản hành chính (NĐ 30/2020/NĐ-CP)"}
@@ -81,8 +82,6 @@ def import_plan(*, uow, imported: ImportedPlan, source: str, actor: str, now: da
 def _link(uow, plan_id: int) -> dict[str, Any]:
     """Link the plan to the higher plans its `implements:` names (domain/services/links.py); what the
     audit event keeps of it."""
-    from domain.services.links import link_plan
-
     link_plan(uow=uow, plan_id=plan_id)
     linked = [link.higher_plan_id for link in uow.plan_links.higher(plan_id)]
     return {"implements_plans": linked} if linked else {}
@@ -90,8 +89,6 @@ def _link(uow, plan_id: int) -> dict[str, Any]:
 
 def citation_notes(*, uow, plan_id: int) -> list[str]:
     """What to tell the drafter of the plan's `implements:`: each cited plan not found in the database."""
-    from domain.services.links import resolve_citations
-
     plan = get_plan(uow, plan_id)
     return resolve_citations(uow, plan.id, PlanContent.from_dict(plan.content).implements)[1]
 
@@ -215,6 +212,7 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
         from domain.services.corrections import mark_document  # corrections -> plans
 
         mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc)
+    link_waiting(uow=uow, plan_id=plan.id, actor=actor, now=now)
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id
