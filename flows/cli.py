@@ -427,9 +427,9 @@ def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ k�
                 state = f"quá hạn {u['days_late']} ngày làm việc" if u["days_late"] else "chưa báo cáo"
             units.add_row(u["name"], state, str(u["version"] or ""), _day(u["submitted_on"]) if u["reported"] else "")
         console.print(units)
-        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đạt")
+        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")
         for t in p["targets"]:
-            met = {True: "đạt", False: "chưa đạt", None: "—"}[t["met"]]
+            met = t["verdict"]
             unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
             targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
                             f"{t['reported']}/{t['expected']}", met)
@@ -589,7 +589,7 @@ def _print_review(review_id: int) -> dict:
     number = f", số {r['reference']} ngày {r['issued_on']:%d/%m/%Y}" if r["reference"] else ""
     console.print(f"Báo cáo {r['kind'].lower()} #{r['id']} (kế hoạch #{r['plan_id']}, {r['period_label']}, phiên bản "
                   f"{r['version']}): «{r['state']}»{number}. {r['met']} chỉ tiêu đạt, {r['not_met']} chưa đạt, "
-                  f"{r['no_result']} chưa có số liệu.")
+                  f"{r['no_result']} chưa có hoặc chưa đủ số liệu.")
     return r
 
 
@@ -677,7 +677,7 @@ def review_list(plan: Optional[int] = typer.Argument(None, help="Số kế hoạ
         with runtime.uow() as uow:
             return reviews.list_reviews(uow=uow, plan_id=plan)
 
-    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có số liệu")
+    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có, chưa đủ số liệu")
     for r in run(go):
         table.add_row(str(r["id"]), str(r["plan_id"]), r["kind"], r["period_label"], r["state"], r["reference"],
                       str(r["met"]), str(r["not_met"]), str(r["no_result"]))
