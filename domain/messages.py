@@ -144,8 +144,13 @@ MESSAGES: dict[str, str] = {
         "Các chỉ tiêu của đơn vị: {targets}."
     ),
     "baseline_required": (
-        "Chỉ tiêu «{target}»{where} là chỉ tiêu giảm (direction: reduce_by) nên phải có mức đầu kỳ để tính mức "
-        "đã giảm: thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm trước, baseline: 2,1)."
+        "Kế hoạch #{plan} chưa thể ký ban hành: {targets} là chỉ tiêu giảm (direction: reduce_by) nhưng chưa có mức "
+        "đầu kỳ để tính mức đã giảm. Hãy thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm "
+        "trước, baseline: 2,1) vào từng chỉ tiêu đó (kehoach plan update {plan} TỆP.yaml), rồi trình duyệt lại."
+    ),
+    "baseline_to_fill": (
+        "Chỉ tiêu {target} («{text}») là chỉ tiêu giảm nhưng văn bản không ghi mức đầu kỳ: hãy điền «baseline:» "
+        "(ví dụ baseline: 2,1) trước khi ký ban hành; thiếu mức đầu kỳ thì kế hoạch không ban hành được."
     ),
     "baseline_not_reduce": (
         "Chỉ tiêu «{target}»{where} có mức đầu kỳ («baseline») nhưng không phải chỉ tiêu giảm (direction: "

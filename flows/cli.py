@@ -82,12 +82,14 @@ def plan_create(file: Path, actor: str = AS) -> None:
 
 
 def _show_links(plan_id: int) -> None:
-    """The higher plans the plan is linked to, and the plans it cites that are not in the database."""
+    """The higher plans the plan is linked to, the plans it cites that are not in the database, and the
+    reductions still without their figure at the start."""
     from domain.services import links, plans
 
     def go():
         with runtime.uow() as uow:
-            return links.higher_plans(uow=uow, plan_id=plan_id), plans.citation_notes(uow=uow, plan_id=plan_id)
+            return links.higher_plans(uow=uow, plan_id=plan_id), (plans.citation_notes(uow=uow, plan_id=plan_id)
+                                                                   + plans.baseline_notes(uow=uow, plan_id=plan_id))
 
     higher, notes = run(go)
     for h in higher:
@@ -147,6 +149,7 @@ def plan_import(
     console.print(f"Đã tạo dự thảo kế hoạch #{plan_id} từ {file}."
                   + (f" Bản cấu trúc để sửa: {yaml_out} (sửa xong: kehoach plan update {plan_id} {yaml_out})."
                      if yaml_out else ""))
+    _show_links(plan_id)
 
 
 def _show_import(imported) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Callable
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
 from domain.model import numbering
 from domain.model.audit import canonical, sha256
 from domain.model.documents import OfficialDocument, plan_document
@@ -87,6 +87,12 @@ def _link(uow, plan_id: int) -> dict[str, Any]:
     return {"implements_plans": linked} if linked else {}
 
 
+def baseline_notes(*, uow, plan_id: int) -> list[str]:
+    """What to tell the drafter of the plan's reductions without a figure at the start (to fill before issue)."""
+    content = PlanContent.from_dict(get_plan(uow, plan_id).content)
+    return [message("baseline_to_fill", target=t.id, text=t.text) for t in content.missing_baselines()]
+
+
 def citation_notes(*, uow, plan_id: int) -> list[str]:
     """What to tell the drafter of the plan's `implements:`: each cited plan not found in the database."""
     plan = get_plan(uow, plan_id)
@@ -100,7 +106,11 @@ def get_plan_source(*, uow, plan_id: int) -> dict[str, Any]:
         task["written"] = [{"label": label, "text": text} for label, text in task["written"]]
     if data.get("signer"):
         data["signer"].pop("name", None)
-    return _pruned(data)
+    pruned = _pruned(data)
+    for target in pruned.get("targets", []):
+        if target.get("direction") == "reduce_by":
+            target.setdefault("baseline", None)  # shown, to be filled before the plan is issued
+    return pruned
 
 
 def _pruned(value: Any) -> Any:
@@ -199,6 +209,9 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
     content = PlanContent.from_dict(plan.content)
+    if content.missing_baselines():
+        raise DomainError("baseline_required", plan=plan.id, targets=", ".join(
+            f"{t.id} («{t.text}»)" for t in content.missing_baselines()))
     issued_on = check_issue_date(issued_on, now=now, since=plan.created_at)
     old = find_document(uow, replaces, body_id=plan.issuer_id, kind="plan") if replaces else None
     event = apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
