@@ -796,7 +796,7 @@ def audit_show(plan: int) -> None:
 
 def _details(data: dict) -> str:
     keys = ("review", "reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units",
-            "version")
+            "version", "implements_plans", "cited_as")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 

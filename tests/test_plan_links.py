@@ -331,3 +331,24 @@ def test_plan_links_shows_what_a_plan_implements_what_waits_and_what_implements_
     assert code == 0 and f'"plan_id": {ward}' in out
     code, out = cli("plan", "links", "99")
     assert code != 0 and "Không có kế hoạch «99»" in out
+
+
+def test_a_plan_citing_a_draft_by_id_and_by_reference_is_linked_once_when_the_draft_is_issued(org, plan_data, now):
+    district_users(org, now)
+    district = create(org, district_plan_data(), now, actor="an.q")
+    ward = create(org, ward_data(plan_data, f"#{district}", cited_district(now)), now)
+    decide_plan(org, district, "submit", "an.q", now)
+    decide_plan(org, district, "approve", "binh.q", now)
+    with org() as uow:
+        plans.issue_plan(uow=uow, plan_id=district, actor="cuong.q", now=now, render=fake_render)
+    with org() as uow:
+        assert [h["plan_id"] for h in links.higher_plans(uow=uow, plan_id=ward)] == [district]
+        assert not [e for e in uow.audit.events(ward) if e.action == "link"]
+
+
+def test_audit_show_of_the_lower_plan_names_the_late_link(cli, org, plan_data, now):
+    ward = create(org, ward_data(plan_data, cited_district(now)), now)
+    district = district_plan(org, now)
+    code, out = cli("audit", "show", str(ward))
+    assert code == 0 and "liên kết với kế hoạch cấp trên" in out
+    assert f"implements_plans=[{district}]" in out and "reference=01/KH-UBND" in out

@@ -91,7 +91,10 @@ def link_waiting(*, uow, plan_id: int, actor: str, now: datetime) -> list[int]:
         cited = PlanContent.from_dict(lower.content).implements
         if not cited:
             continue
-        resolved = {link.cited_as for link in uow.plan_links.higher(lower.id)}
+        existing = uow.plan_links.higher(lower.id)
+        if any(link.higher_plan_id == plan_id for link in existing):
+            continue  # already linked to it (cited by id as well)
+        resolved = {link.cited_as for link in existing}
         for text in cited:
             if text in resolved:
                 continue
