@@ -3,6 +3,8 @@ caption, over every combination; the baseline a reduction needs, as a plan decla
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.adapters.yaml_source import parse_yaml
 from domain.messages import DomainError
@@ -281,3 +283,21 @@ def test_the_report_table_and_its_summary_say_how_many_units_reported_and_what_c
     assert "1/2 chỉ tiêu đạt kế hoạch; 1 chỉ tiêu chưa đủ số liệu để đánh giá" in summary
     chart = next(b.text for b in doc.blocks if b.kind == "chart")
     assert "(1) (2/3) mới có số liệu của một phần các đơn vị" in chart
+
+
+_figures = st.lists(st.integers(min_value=0, max_value=40).map(lambda x: x / 2), min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=st.sampled_from(["sum", "share_met"]), direction=st.sampled_from(["at_least", "at_most", "reduce_by"]),
+       reported=_figures, missing=_figures, value=st.integers(min_value=1, max_value=30))
+def test_a_verdict_given_on_partial_figures_is_the_one_the_complete_figures_give(rule, direction, reported,
+                                                                                 missing, value):
+    t = target(direction, rule, value=value, baseline=60.0 if direction == "reduce_by" else None)
+    expected = len(reported) + len(missing)
+    partial, complete = roll_up(t, reported, expected=expected), roll_up(t, reported + missing, expected=expected)
+    assert complete.met is not None and not complete.partial
+    if partial.met is not None:
+        assert partial.met is complete.met  # whatever the missing units report, it stands
+    else:
+        assert partial.incomplete and verdict(partial).startswith("Chưa đủ số liệu (")
