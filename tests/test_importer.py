@@ -269,6 +269,8 @@ def test_a_table_inside_the_text_is_kept_as_a_form_not_dropped():
     ("Mức độ hài lòng đạt 95% trở lên.", 95, "%", "at_least", None),
     ("Tỷ lệ lao động qua đào tạo 55%.", 55, "%", "at_least", None),
     ("Giảm tỷ lệ hộ nghèo từ 2,1% xuống còn 1,6%.", 1.6, "%", "reduce_by", 2.1),
+    ("Chương trình giảm nghèo bền vững hoàn thành 100% kế hoạch.", 100, "%", "at_least", None),
+    ("Số hộ thoát nghèo nhờ các dự án giảm thiểu rủi ro đạt 90%.", 90, "%", "at_least", None),
 ])
 def test_a_targets_direction_and_baseline_are_read_from_the_words_around_its_figure(sentence, value, unit,
                                                                                     direction, baseline):

@@ -682,7 +682,7 @@ _AT_MOST_BEFORE = re.compile(
     r"(?:\s+dưới)?|không\s+để\s+(?:xảy\s+ra\s+)?quá)\s*$")
 _AT_MOST_AFTER = re.compile(rf"^{_NUM}\s*(?:%|[^\W\d_]+)?(?:\s+[^\W\d_]+)?\s+trở\s+xuống\b")
 _AT_LEAST_AFTER = re.compile(rf"^{_NUM}\s*(?:%|[^\W\d_]+)?(?:\s+[^\W\d_]+)?\s+trở\s+lên\b")
-_REDUCE = re.compile(r"\bgiảm\b")
+_REDUCE = re.compile(r"\bgiảm\b(?!\s+nghèo\b)")  # "giảm nghèo" names the poverty programme, not a cut
 _FROM_TO = re.compile(rf"\btừ\s+({_NUM})\s*(?:%|{_MEASURES})?(?:\s+[^\W\d_]+){{0,4}}?\s+xuống\s+"
                       rf"(?:(?:còn|mức|dưới)\s+)*({_NUM})")
 
@@ -697,8 +697,11 @@ def direction_of(sentence: str, position: int) -> str:
         return "at_least"
     if _AT_MOST_BEFORE.search(clause) or _AT_MOST_AFTER.match(after):
         return "at_most"
-    if _REDUCE.search(clause):
-        return "reduce_by"
+    cut = None
+    for cut in _REDUCE.finditer(clause):
+        pass
+    if cut is not None and not re.search(r"\bđạt\b", clause[cut.end():]):
+        return "reduce_by"  # "… giảm … đạt 100%" is what the cut reaches, a floor
     return "at_least"
 
 
