@@ -186,6 +186,23 @@ MESSAGES: dict[str, str] = {
     "figure_negative_count": (
         "{where}: số {unit} không thể âm ({value}). Hãy ghi số {unit} đạt được trong kỳ (0 nếu chưa có)."
     ),
+    "figure_ambiguous_grouping": (
+        "{where}: «{value}» có thể hiểu hai cách: {whole} {unit} (dấu phẩy ngăn cách hàng nghìn, cách viết của "
+        "nước ngoài) hoặc {decimal} (dấu phẩy thập phân, cách viết của Việt Nam), nên không được ghi nhận. "
+        "Hãy ghi {whole} (hoặc {whole_dotted}) nếu là {whole} {unit}, hoặc ghi {decimal} nếu ý là {decimal}."
+    ),
+    "figure_comma_grouping": (
+        "{where}: «{value}» dùng dấu phẩy để ngăn cách hàng nghìn (cách viết của nước ngoài). Hãy ghi {whole} "
+        "hoặc {whole_dotted} (dấu chấm ngăn cách hàng nghìn, dấu phẩy là dấu thập phân)."
+    ),
+    "figure_spelling_comma_groups": (
+        "    Lưu ý: đã ghi «{written}», được hiểu là {read} theo cách viết của Việt Nam (dấu phẩy thập phân). "
+        "Nếu ý là {whole}, hãy sửa thành {whole} và gửi lại; bản gửi lại là phiên bản mới."
+    ),
+    "figure_spelling_dot_decimal": (
+        "    Lưu ý: đã ghi «{written}» với dấu chấm, được hiểu là {read} (dấu chấm được coi là dấu thập phân vì "
+        "không ngăn cách hàng nghìn). Nếu không đúng, hãy sửa và gửi lại; bản gửi lại là phiên bản mới."
+    ),
     "figure_fractional_count": (
         "{where}: số {unit} phải là số nguyên, không thể là {value}. Hãy ghi số {unit} đạt được, ví dụ 1 hoặc 2."
     ),
@@ -234,6 +251,14 @@ MESSAGES: dict[str, str] = {
         "Biểu mẫu này là của kỳ «{form_period}», không phải kỳ «{period}». Hãy điền biểu mẫu nhận kèm đề nghị "
         "báo cáo kỳ «{period}», hoặc bỏ --period nếu đây đúng là báo cáo kỳ «{form_period}»."
     ),
+    "report_not_entitled": (
+        "Người dùng «{user}» không được gửi báo cáo của {unit} cho kế hoạch #{plan}: chỉ người có vai trò «báo cáo» "
+        "của đơn vị đó gửi được, hoặc văn thư, người soạn thảo của {offices} ghi nhận thay khi đơn vị gửi biểu mẫu "
+        "qua thư điện tử hay bản giấy. Hãy gửi bằng một tài khoản như vậy."
+    ),
+    "report_recorded_for": "  (Ghi nhận thay đơn vị: {by} nhập báo cáo của {unit} từ biểu mẫu đơn vị gửi; nhật ký ghi rõ.)",
+    "report_sent_on_behalf": " (văn thư, người soạn thảo ghi nhận thay đơn vị)",
+    "report_listed_on_behalf": " (ghi nhận thay)",
     "report_needs_unit": (
         "Chưa biết đây là báo cáo của đơn vị nào: hãy ghi --unit MÃ_ĐƠN_VỊ (hoặc trường «unit» trong tệp)."
     ),

@@ -458,10 +458,14 @@ def report_submit(plan: int, actor: str = AS,
 
     done = run(lambda: _lifecycle().receive_report_file_flow(plan, str(file), actor, unit, period))
     console.print(message("report_recorded", unit=done["unit"], period=done["period"], version=done["version"]))
+    if done["on_behalf"]:
+        console.print(message("report_recorded_for", by=actor, unit=done["unit"]))
     for f in done["figures"]:
         unit_text = "%" if f["unit"] == "%" else f" {f['unit']}" if f["unit"] else ""
         console.print(message("report_recorded_figure", target=f["target"], text=f["text"],
                               value=format_figure(f["value"]) + unit_text))
+        if f["check"]:
+            console.print(f["check"])
     if done["tasks"]:
         console.print(message("report_recorded_tasks", count=done["tasks"]))
 
@@ -485,7 +489,9 @@ def report_list(plan: int, period: Optional[str] = typer.Option(None, help="Ch�
         figures = "; ".join(f"{k}: {format_figure(v)}" for k, v in r["figures"].items())
         table.add_row(r["period"], f"{r['unit_name']} ({r['unit']})",
                       f"{r['version']}" + (" (mới nhất)" if r["latest"] else ""),
-                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}", r["submitted_by"], figures, r["file"] or "")
+                      f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%d/%m/%Y %H:%M}",
+                      r["submitted_by"] + (message("report_listed_on_behalf") if r["on_behalf"] else ""), figures,
+                      r["file"] or "")
     console.print(table)
 
 
@@ -508,7 +514,7 @@ def report_show(plan: int, unit: str = typer.Option(..., help="Mã đơn vị.")
                           version=r["version"], versions=r["versions"],
                           latest=message("report_latest") if r["latest"] else ""))
     console.print(message("report_sent_by", when=f"{r['submitted_at'].astimezone(runtime.now().tzinfo):%H:%M %d/%m/%Y}",
-                          by=r["submitted_by"],
+                          by=r["submitted_by"] + (message("report_sent_on_behalf") if r["on_behalf"] else ""),
                           file=message("report_sent_file", **source) if source.get("file") else ""))
     if r["targets"]:
         table = Table("Mã chỉ tiêu", "Chỉ tiêu", "Kế hoạch", "Kết quả kỳ này", "Ghi chú")
@@ -795,8 +801,8 @@ def audit_show(plan: int) -> None:
 
 
 def _details(data: dict) -> str:
-    keys = ("review", "reason", "reference", "sha256", "unit", "period", "recipient", "email", "queued", "units",
-            "version", "implements_plans", "cited_as")
+    keys = ("review", "reason", "reference", "sha256", "unit", "on_behalf_of", "period", "recipient", "email", "queued",
+            "units", "version", "implements_plans", "cited_as")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 

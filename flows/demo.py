@@ -15,8 +15,10 @@ from flows import runtime
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DRAFTER, APPROVER, SIGNER = "lan.vp", "hung.cvp", "tam.pct"
+# (unit, who puts it on record, file): two units send their own; the third sent it on paper and the
+# văn thư of the UBND records it on its behalf
 REPORTS = (("MTTQ-HB", "minh.mttq", "mttq.yaml"), ("HLHPN-HB", "thu.pn", "phunu.yaml"),
-           ("VHXH-HB", "ha.vhxh", "vhxh.yaml"))
+           ("VHXH-HB", "hoa.vt", "vhxh.yaml"))
 RETURN_REASON = ("Đề nghị bổ sung chỉ tiêu tỷ lệ người dân được đào tạo kỹ năng số và ghi rõ thời gian "
                  "hoàn thành của nhiệm vụ 3.1.")
 
@@ -73,9 +75,9 @@ def run_demo(out: Path, console: Console) -> dict:
                  "— luồng «open-reporting-period»",
                  lifecycle.open_reporting_period_flow, plan)
         for unit, user, file in REPORTS:
-            data = _report(file)
-            step(f"Nhận báo cáo của {unit} ({user}) — luồng «receive-report»", lifecycle.receive_report_flow,
-                 plan, unit, data["figures"], user, None, data.get("note"))
+            step(f"Nhận báo cáo của {unit} ({user}{REPORTED_BY.get(user, '')}): số liệu và kết quả từng nhiệm vụ, "
+                 f"examples/reports/{file} — luồng «receive-report-file»", lifecycle.receive_report_file_flow,
+                 plan, str(EXAMPLES / "reports" / file), user, unit)
         step.refused_report(plan)
         with step.progress("Gửi thư nhắc"):
             step("Nhắc các đơn vị chưa báo cáo — luồng «send-reminders»", lifecycle.send_reminders_flow, plan)
@@ -94,10 +96,7 @@ def run_demo(out: Path, console: Console) -> dict:
     return summary
 
 
-def _report(file: str) -> dict:
-    from domain.adapters.yaml_source import load_yaml
-
-    return load_yaml(EXAMPLES / "reports" / file)
+REPORTED_BY = {"hoa.vt": ", văn thư ghi nhận thay đơn vị gửi báo cáo bằng giấy"}
 
 
 class Steps:

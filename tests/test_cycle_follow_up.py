@@ -3,13 +3,17 @@ not reported, a set number of working days before a deadline (holidays skipped);
 list to the advisory body, each late unit and each late unit's head. Real services on SQLite."""
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 from datetime import date
 
 import pytest
 
+from domain.adapters.mail import render_mail
 from domain.messages import DomainError
 from domain.model.calendar import OFF, VIETNAM, CalendarEntry
-from domain.services import reporting
+from domain.services import delivery, reporting
 from domain.services.org import load_organisation
 from tests.test_orchestration_followup import LATE, at, mail_text, reporting_plan  # noqa: F401 - fixture
 from tests.test_services import ID_DOMAIN, outbox
@@ -39,6 +43,33 @@ def test_the_overdue_list_also_goes_to_the_head_of_each_late_unit_with_that_unit
     with org() as uow:  # the same day again: nothing more
         assert reporting.follow_up_overdue(uow=uow, plan_id=reporting_plan, now=at(date(2026, 12, 18), 16),
                                            id_domain=ID_DOMAIN) == 0
+
+
+def test_the_overdue_list_to_a_late_unit_and_to_its_head_attaches_the_units_own_form_again(org, reporting_plan, now):
+    with_heads(org, now)
+    with org() as uow:
+        reporting.follow_up_overdue(uow=uow, plan_id=reporting_plan, now=at(date(2026, 12, 18)), id_domain=ID_DOMAIN)
+        copy = uow.document_copies.get(uow.outbox.request_document(plan_id=reporting_plan, recipient_id="HCCB-HB",
+                                                                   period_key="2026-Q4"), "HCCB-HB")
+        mine = (copy.file_name, copy.content)
+    rows = {(r.recipient_type, r.recipient_id): r for r in outbox(org, reporting_plan, "overdue")}
+    with org() as uow:
+        mails = {key: delivery.compose(uow=uow, outbox_id=row.id) for key, row in rows.items()}
+    for key in (("body", "HCCB-HB"), ("user", "tuan.ccb")):
+        assert [(a.filename, a.content) for a in mails[key].attachments] == [mine]
+    assert mails[("body", "VP-HB")].attachments == ()  # the advisory office gets the list, no form
+    unit_text, head_text = mail_text(org, rows[("body", "HCCB-HB")]), mail_text(org, rows[("user", "tuan.ccb")])
+    assert (f"Biểu mẫu báo cáo của Quý cơ quan, đơn vị (kèm theo Công văn số 02/UBND ngày 23/11/2026) được gửi lại "
+            f"kèm theo thư này ({mine[0]})") in unit_text
+    assert "trả lời thư này, đính kèm tệp biểu mẫu đã điền" in unit_text
+    assert "Biểu mẫu báo cáo của Hội Cựu chiến binh phường (kèm theo Công văn số 02/UBND" in head_text
+    assert "Biểu mẫu báo cáo" not in mail_text(org, rows[("body", "VP-HB")])
+    raw = render_mail(mails[("body", "HCCB-HB")], date=at(date(2026, 12, 21)), sender_email="vanthu@hoabinh.example.vn",
+                      sender_name="Văn thư")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    html = re.sub(r"<[^>]+>", "", message.get_body(("html",)).get_content())
+    assert f"được gửi lại kèm theo thư này ({mine[0]})" in html and "trả lời thư này" in html
+    assert [a.get_filename() for a in message.iter_attachments()] == [mine[0]]
 
 
 def test_a_head_who_is_not_a_known_user_is_refused_and_nothing_is_loaded(org, now):

@@ -119,3 +119,22 @@ def test_each_unit_receives_the_request_with_its_own_copy_of_the_letter_and_form
 def summary_files(demo) -> list[str]:
     _, summary = demo
     return [name for _, name, _ in summary["documents"]] + [name for _, name, _ in summary["copies"]]
+
+
+def test_the_demo_review_reports_what_units_wrote_and_the_clerk_recorded_the_paper_report(demo):
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    from docx import Document
+
+    out, _ = demo
+    (path,) = (out / "documents").glob("Báo cáo 03-BC-UBND*.docx")
+    document = Document(str(path))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [c.text for t in document.tables for r in t.rows for c in r.cells])
+    assert "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ" in text and "Phụ lục II" in text
+    assert "Bộ phận Văn hóa - Xã hội phường (nhiệm vụ 3.2): Thiếu máy tính cho lớp học" in text
+    with closing(sqlite3.connect(out / "kehoach.db")) as db:
+        rows = db.execute("SELECT actor, data FROM audit_event WHERE action = 'record_report'").fetchall()
+    assert [(actor, json.loads(data)["on_behalf_of"]) for actor, data in rows] == [("hoa.vt", "VHXH-HB")]

@@ -304,7 +304,8 @@ def test_the_rendered_copy_shows_the_subject_the_addressees_and_the_filled_in_fo
 
 # --- the sơ kết / tổng kết report: chart and per-unit annex -------------------------------------
 
-def review(content: PlanContent | None = None, unit_figures: dict | None = None, number: int | None = 3):
+def review(content: PlanContent | None = None, unit_figures: dict | None = None, number: int | None = 3,
+           task_texts: dict | None = None):
     from domain.model.reporting import roll_up
     from domain.model.review import review_document
 
@@ -327,7 +328,7 @@ def review(content: PlanContent | None = None, unit_figures: dict | None = None,
     return review_document(content=content, issuer=BODIES[content.issuer], names=NAMES, number=number,
                            issued_on=ISSUED if number else None, title="Sơ kết Quý IV/2026 thực hiện Kế hoạch",
                            rollups=rollups, reported=reported, missing=[u for u in units if u not in reported],
-                           notes={}, unit_figures=figures, period_label="Quý IV/2026")
+                           notes={}, unit_figures=figures, period_label="Quý IV/2026", task_texts=task_texts)
 
 
 def chart_block(doc):
@@ -419,3 +420,103 @@ def test_the_review_with_its_chart_and_annex_passes_the_official_format_check(tm
     annex = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables][-1]
     assert annex[0][:2] == ["STT", "Đơn vị báo cáo"] and len(annex) == 2 + 6
     assert "Biểu tổng hợp kết quả theo đơn vị" in docx_text(data)
+
+
+# --- what the units wrote against their tasks ----------------------------------------------------------
+
+TASK_TEXTS = {
+    "VHXH-HB": {"1.1": {"result": "Tổ chức 03 hội nghị tuyên truyền cho 250 lượt người."},
+                "3.2": {"result": "Mở 02 lớp kỹ năng số tại nhà văn hóa tổ dân phố.",
+                        "issues": "Thiếu máy tính cho lớp học."}},
+    "MTTQ-HB": {"2.1": {"result": "Phối hợp tổ chức 01 hội nghị đối thoại; 12/12 kiến nghị được trả lời.",
+                        "issues": "Đề nghị UBND phường bố trí kinh phí tổ chức đối thoại."}},
+}
+
+
+def blocks_after(doc, heading: str) -> list:
+    blocks = list(doc.blocks)
+    start = next(i for i, b in enumerate(blocks) if b.text == heading) + 1
+    end = next((i for i in range(start, len(blocks)) if blocks[i].kind == "heading1"), len(blocks))
+    return blocks[start:end]
+
+
+def test_the_review_has_a_part_on_each_task_with_what_each_unit_wrote_or_that_it_did_not():
+    doc = review(task_texts=TASK_TEXTS)
+    headings = [b.text for b in doc.blocks if b.kind == "heading1"]
+    assert headings == ["I. KẾT QUẢ THỰC HIỆN", "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ", "III. ĐÁNH GIÁ CHUNG",
+                        "IV. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"]
+    part = blocks_after(doc, "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ")
+    assert part[0].text == ("Theo báo cáo mới nhất của các đơn vị, 3/5 nhiệm vụ đã có kết quả thực hiện được báo "
+                            "cáo, song chưa có nhiệm vụ nào có báo cáo của tất cả các đơn vị thực hiện; cụ thể như "
+                            "sau:")
+    titles = [b.text for b in part if b.kind == "heading2"]
+    assert titles[2] == ("3. Tổ chức đối thoại trực tiếp giữa người đứng đầu chính quyền với Nhân dân; giám sát "
+                         "việc giải quyết kiến nghị sau đối thoại (nhiệm vụ 2.1).")
+    tables = [b.rows for b in part if b.kind == "table"]
+    assert len(titles) == len(tables) == 5
+    assert tables[2] == (("STT", "Đơn vị thực hiện", "Kết quả thực hiện", "Khó khăn, vướng mắc, kiến nghị"),
+                         ("1", "Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình",
+                          "Phối hợp tổ chức 01 hội nghị đối thoại; 12/12 kiến nghị được trả lời.",
+                          "Đề nghị UBND phường bố trí kinh phí tổ chức đối thoại."),
+                         ("2", "Hội Liên hiệp Phụ nữ phường", "Không nêu kết quả", ""))  # reported figures only
+    assert tables[3][3][1:3] == ("Đoàn Thanh niên Cộng sản Hồ Chí Minh phường", "Chưa gửi báo cáo")
+
+
+def test_the_part_on_tasks_says_how_many_tasks_every_unit_reported_on():
+    content = state_content()
+    every = {u: {t.ref: {"result": "Đã thực hiện."} for t in content.tasks_for(u)} for u in content.executing_units()}
+    part = blocks_after(review(task_texts=every), "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ")
+    assert part[0].text == ("Theo báo cáo mới nhất của các đơn vị, cả 5 nhiệm vụ đều có kết quả thực hiện do tất cả "
+                            "các đơn vị thực hiện báo cáo; cụ thể như sau:")
+    del every["DTN-HB"]
+    part = blocks_after(review(task_texts=every), "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ")
+    assert "5/5 nhiệm vụ đã có kết quả thực hiện được báo cáo, trong đó 3 nhiệm vụ có báo cáo của tất cả" in part[0].text
+
+
+def test_the_difficulties_units_raised_are_listed_under_the_general_assessment_with_unit_and_task():
+    assessment = blocks_after(review(task_texts=TASK_TEXTS), "III. ĐÁNH GIÁ CHUNG")
+    said = [b.text for b in assessment]
+    assert said[0] == "Khó khăn, vướng mắc và kiến nghị các đơn vị nêu trong báo cáo:"
+    assert said[1:3] == [
+        ("Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình (nhiệm vụ 2.1): Đề nghị UBND phường bố trí kinh phí tổ "
+         "chức đối thoại;"),
+        "Bộ phận Văn hóa - Xã hội phường (nhiệm vụ 3.2): Thiếu máy tính cho lớp học.",
+    ]
+    assert [b.kind for b in assessment[1:3]] == ["item", "item"]
+
+
+def test_the_review_annexes_each_units_results_and_difficulties_by_task_after_its_figures():
+    figures, tasks = review(task_texts=TASK_TEXTS).annexes
+    assert (figures.heading, tasks.heading) == ("Phụ lục I", "Phụ lục II")
+    assert tasks.title == "Biểu tổng hợp kết quả thực hiện nhiệm vụ theo đơn vị"
+    assert tasks.rows[0] == ("STT", "Đơn vị báo cáo", "Nhiệm vụ", "Kết quả thực hiện", "Khó khăn, vướng mắc, kiến nghị")
+    vhxh = [r for r in tasks.rows[1:4]]
+    assert [r[:2] for r in vhxh] == [("1", "Bộ phận Văn hóa - Xã hội phường"), ("", ""), ("", "")]
+    assert [r[2][:4] for r in vhxh] == ["1.1.", "1.2.", "3.2."]
+    assert [r[3:] for r in vhxh] == [("Tổ chức 03 hội nghị tuyên truyền cho 250 lượt người.", ""),
+                                     ("Không nêu kết quả", ""),
+                                     ("Mở 02 lớp kỹ năng số tại nhà văn hóa tổ dân phố.", "Thiếu máy tính cho lớp học.")]
+    assert {r[1] for r in tasks.rows[1:] if r[1]} == {"Bộ phận Văn hóa - Xã hội phường",
+                                                     "Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình",
+                                                     "Hội Liên hiệp Phụ nữ phường"}  # the units that reported
+    assert tasks.note == ("(Kèm theo Báo cáo số 03/BC-UBND ngày 23/11/2026 của Ủy ban nhân dân phường Hòa Bình; "
+                          "nội dung báo cáo mới nhất của từng đơn vị kỳ Quý IV/2026)")
+
+
+def test_a_review_without_anything_written_against_tasks_is_laid_out_as_before():
+    before, empty = review(), review(task_texts={})
+    assert before == empty
+    assert [b.text for b in before.blocks if b.kind == "heading1"][1] == "II. ĐÁNH GIÁ CHUNG"
+    assert [a.heading for a in before.annexes] == ["Phụ lục"]
+
+
+@pytest.mark.parametrize("make, regime", [(state_content, "state"), (party_content, "party")])
+def test_the_review_with_what_units_wrote_passes_the_official_format_check(tmp_path, make, regime):
+    doc = review(make(), task_texts=TASK_TEXTS)
+    path = tmp_path / f"{regime}-review-texts.docx"
+    data = render_docx(doc)
+    path.write_bytes(data)
+    assert format_faults(path, regime) == {}
+    text = docx_text(data)
+    assert "KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ" in text and "Thiếu máy tính cho lớp học." in text
+    assert "Biểu tổng hợp kết quả thực hiện nhiệm vụ theo đơn vị" in text and "Phụ lục II" in text

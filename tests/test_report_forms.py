@@ -22,7 +22,8 @@ from domain.adapters.docx_render import render_docx
 from domain.adapters.report_files import read_report_file
 from domain.messages import DomainError
 from domain.model.plan import Target
-from domain.model.report_form import FilledForm, FormIdentity, FormRow, check_report, figure_value, read_form
+from domain.model.report_form import (FilledForm, FormIdentity, FormRow, check_report, figure_value, read_checked,
+                                      read_form)
 from domain.services import reports
 from tests.test_services import db_path, distributed_plan, open_q4, submit
 
@@ -174,6 +175,75 @@ def test_figures_typed_the_way_vietnamese_write_them_are_read_as_numbers(typed, 
 @pytest.mark.parametrize("typed", ["khoảng 50", "50-60", "55%", "nhiều", "1e3", "nan"])
 def test_text_that_is_not_a_figure_is_not_read_as_one(typed):
     assert figure_value(typed, CT_MODELS) is None
+
+
+CT_PEOPLE = Target("CT7", "Số người tham gia.", 1000, "người")
+CT_HOUSEHOLDS = Target("CT8", "Số hộ thoát nghèo.", 10, "hộ")
+
+
+@pytest.mark.parametrize("typed, target", [("1,200", CT_MODELS), ("1,200 mô hình", CT_MODELS), ("12,500", CT_PEOPLE),
+                                           ("2,000", CT_HOUSEHOLDS)])
+def test_a_count_with_a_comma_before_three_digits_is_refused_as_ambiguous_asking_for_either_spelling(typed, target):
+    with pytest.raises(DomainError) as caught:
+        read_checked(typed, target, where="Biểu mẫu số 01, dòng 1")
+    assert caught.value.code == "figure_ambiguous_grouping"
+    digits = typed.split(" ")[0]
+    whole, decimal = digits.replace(",", ""), f"{float(digits.replace(',', '.')):g}"
+    text = str(caught.value)
+    assert text.startswith(f"Biểu mẫu số 01, dòng 1: «{digits}» có thể hiểu hai cách: {whole} {target.unit}")
+    assert f"Hãy ghi {whole} (hoặc {digits.replace(',', '.')}) nếu là {whole} {target.unit}" in text
+    assert f"hoặc ghi {decimal.replace('.', ',')} nếu ý là" in text
+
+
+@pytest.mark.parametrize("target", [CT_PEOPLE, CT_PERCENT, CT_MONEY])
+def test_thousands_grouped_by_commas_the_english_way_are_refused_asking_for_the_vietnamese_spelling(target):
+    with pytest.raises(DomainError) as caught:
+        read_checked("1,000,000", target, where="ô")
+    assert caught.value.code == "figure_comma_grouping"
+    assert "Hãy ghi 1000000 hoặc 1.000.000" in str(caught.value)
+
+
+@pytest.mark.parametrize("typed, target, value, spelled", [
+    ("1.5", CT_PERCENT, 1.5, "dot_decimal"), ("1.5 %", CT_PERCENT, 1.5, "dot_decimal"),
+    ("12.75", CT_MONEY, 12.75, "dot_decimal"), ("1,200", CT_PERCENT, 1.2, "comma_groups"),
+    ("1,5", CT_PERCENT, 1.5, None), ("1.200", CT_MODELS, 1200.0, None), ("1.250,5", CT_MONEY, 1250.5, None),
+    ("0,500", CT_PERCENT, 0.5, None), ("55.", CT_PERCENT, 55.0, None), ("02 mô hình", CT_MODELS, 2.0, None),
+])
+def test_a_figure_that_reads_two_ways_is_read_the_vietnamese_way_and_marked_for_the_read_back(typed, target, value,
+                                                                                               spelled):
+    read, how = read_checked(typed, target, where="ô")
+    assert read == value
+    assert (how or {}).get("spelling") == spelled
+
+
+def test_a_form_with_1_200_models_is_refused_naming_the_cell_and_nothing_is_recorded(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT1": ("1,200", "")})
+    error = refused_and_nothing_written("figure_ambiguous_grouping", org, plan, path, "minh.mttq", now)
+    assert str(error).startswith("Biểu mẫu số 01, dòng 3 (chỉ tiêu CT1), cột «Kết quả kỳ này»: «1,200» có thể hiểu")
+    assert "Hãy ghi 1200 (hoặc 1.200) nếu là 1200 mô hình, hoặc ghi 1,2 nếu ý là 1,2." in str(error)
+
+
+def test_the_read_back_flags_1_5_written_with_a_dot_for_a_percentage_and_records_1_5(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("1.5", ""), "CT3": ("90", "")})
+    done = send(org, plan, path, "minh.mttq", now)
+    checks = {f["target"]: f["check"] for f in done["figures"]}
+    assert checks["CT3"] == ""
+    assert checks["CT2"] == ("    Lưu ý: đã ghi «1.5» với dấu chấm, được hiểu là 1,5% (dấu chấm được coi là dấu thập phân "
+                             "vì không ngăn cách hàng nghìn). Nếu không đúng, hãy sửa và gửi lại; bản gửi lại là phiên "
+                             "bản mới.")
+    assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 1.5, "CT3": 90.0}
+
+
+def test_a_structured_file_is_held_to_the_same_spelling_rules(org, plan, now, tmp_path):
+    (tmp_path / "r.yaml").write_text("unit: MTTQ-HB\nfigures: {CT1: '1,200'}\n", encoding="utf-8")
+    error = refused_and_nothing_written("figure_ambiguous_grouping", org, plan, tmp_path / "r.yaml", "minh.mttq", now)
+    assert str(error).startswith("Chỉ tiêu «CT1» (mục figures): «1,200» có thể hiểu hai cách")
+    (tmp_path / "r.yaml").write_text("unit: MTTQ-HB\nfigures: {CT2: '1,200', CT3: 1.5}\n", encoding="utf-8")
+    done = send(org, plan, tmp_path / "r.yaml", "minh.mttq", now)
+    checks = {f["target"]: f["check"] for f in done["figures"]}
+    assert "đã ghi «1,200», được hiểu là 1,2% theo cách viết của Việt Nam" in checks["CT2"]
+    assert "Nếu ý là 1200, hãy sửa thành 1200" in checks["CT2"]
+    assert checks["CT3"] == ""  # a YAML number is a number: nothing to read two ways
 
 
 def test_a_dash_or_an_empty_cell_means_not_reported_and_the_row_is_left_out(org, plan, now, tmp_path):
@@ -380,7 +450,68 @@ def test_a_spreadsheet_is_refused_asking_for_the_docx_form(org, plan, now, tmp_p
 
 def test_a_unit_cannot_send_another_units_form_as_its_own_reporter(org, plan, now, tmp_path):
     path = fill(copy_for(org, plan, "VHXH-HB"), tmp_path / "f.docx", targets={"CT5": ("56", "")})
-    refused_and_nothing_written("role_required", org, plan, path, "minh.mttq", now)
+    error = refused_and_nothing_written("report_not_entitled", org, plan, path, "minh.mttq", now)
+    assert str(error).startswith("Người dùng «minh.mttq» không được gửi báo cáo của Bộ phận Văn hóa - Xã hội phường")
+    assert "văn thư, người soạn thảo của Ủy ban nhân dân phường Hòa Bình hoặc Văn phòng HĐND và UBND phường" in str(error)
+
+
+# --- recorded by the office on a unit's behalf ------------------------------------------------------
+
+def test_an_office_clerk_records_a_form_that_came_by_email_for_the_unit_named_in_it(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "MTTQ gửi qua thư.docx",
+                targets={"CT2": ("90", "")}, tasks={"1.1": ("Đã tổ chức hội nghị", "")})
+    done = send(org, plan, path, "hoa.vt", now)  # văn thư of UBND-HB, no role at MTTQ-HB
+    assert (done["unit"], done["version"], done["on_behalf"]) == ("MTTQ-HB", 1, True)
+    ((version, figures, _, _, source),) = stored(org, "MTTQ-HB")
+    assert (version, figures, source["file"], source["recorded_on_behalf"]) == (1, {"CT2": 90.0},
+                                                                               "MTTQ gửi qua thư.docx", True)
+    with org() as uow:
+        (event,) = [e for e in uow.audit.events(plan) if e.action in ("submit_report", "record_report")]
+        assert (event.actor, event.action, event.data["unit"], event.data["on_behalf_of"], event.data["recorded_by"]) \
+            == ("hoa.vt", "record_report", "MTTQ-HB", "MTTQ-HB", "hoa.vt")
+        assert uow.reports.latest(uow.periods.get(plan, "2026-Q4").id)["MTTQ-HB"].submitted_by == "hoa.vt"
+
+
+def test_a_drafter_of_the_issuing_body_records_a_paper_report_typed_into_a_structured_file(org, plan, now, tmp_path):
+    (tmp_path / "giay.yaml").write_text("unit: HLHPN-HB\nfigures: {CT2: 100}\n", encoding="utf-8")
+    done = send(org, plan, tmp_path / "giay.yaml", "lan.vp", now)
+    assert (done["unit"], done["on_behalf"]) == ("HLHPN-HB", True)
+    assert stored(org, "HLHPN-HB")[0][1] == {"CT2": 100.0}
+
+
+def test_a_clerk_of_an_advisory_body_of_the_plan_may_record_a_units_report(org, plan, now, tmp_path):
+    with org() as uow:  # VP-HB advises every task of the example plan
+        uow.users.replace_grants("hoa.vt", [("VP-HB", "clerk")])
+        uow.commit()
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    assert send(org, plan, path, "hoa.vt", now)["on_behalf"] is True
+
+
+def test_the_units_own_reporter_still_sends_its_report_itself(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    assert send(org, plan, path, "minh.mttq", now)["on_behalf"] is False
+    with org() as uow:
+        assert [e.action for e in uow.audit.events(plan) if "report" in e.action] == ["submit_report"]
+
+
+def test_the_signer_or_approver_of_the_issuing_body_may_not_record_a_units_report(org, plan, now, tmp_path):
+    path = fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")})
+    for user in ("tam.pct", "hung.cvp"):
+        error = refused_and_nothing_written("report_not_entitled", org, plan, path, user, now)
+        assert f"«{user}»" in str(error) and "ghi nhận thay" in str(error)
+
+
+def test_report_show_and_audit_show_say_the_report_was_recorded_on_the_units_behalf(cli, org, plan, now, tmp_path):
+    send(org, plan, fill(copy_for(org, plan, "MTTQ-HB"), tmp_path / "f.docx", targets={"CT2": ("90", "")}),
+         "hoa.vt", now)
+    code, out = cli("report", "show", "1", "--unit", "MTTQ-HB")
+    assert code == 0, out
+    assert "người gửi: hoa.vt (văn thư, người soạn thảo ghi nhận thay đơn vị)" in out
+    code, out = cli("audit", "show", "1")
+    assert code == 0, out
+    assert "│ hoa.vt │ ghi nhận báo cáo thay đơn vị │" in out and "unit=MTTQ-HB; on_behalf_of=MTTQ-HB" in out
+    code, out = cli("report", "list", "1")
+    assert code == 0 and "hoa.vt (ghi nhận thay)" in out
 
 
 def test_the_code_of_a_row_copied_twice_is_refused(org, plan, now, tmp_path):
@@ -480,6 +611,18 @@ def test_report_submit_reads_the_filled_docx_through_the_flow_and_refuses_a_seco
     assert stored(org, "MTTQ-HB")[0][1] == {"CT2": 98.0, "CT1": 2.0}
     code, out = cli("report", "submit", "1", "--file", str(path), "--as", "minh.mttq", "--unit", "MTTQ-HB")
     assert code == 1 and "đã được ghi nhận (phiên bản 1" in out
+
+
+@pytest.mark.slow
+def test_report_submit_as_the_office_clerk_records_the_form_for_the_unit_named_in_it(cli, org, plan, tmp_path):
+    path = fill(copy_for(org, plan, "HLHPN-HB"), tmp_path / "HLHPN.docx", targets={"CT2": ("97.5", "")})
+    code, out = cli("report", "submit", "1", "--file", str(path), "--as", "hoa.vt")
+    assert code == 0, out
+    assert "Đã nhận báo cáo của HLHPN-HB kỳ «2026-Q4» (phiên bản 1)" in out
+    assert "thời hạn.): 97,5% Lưu ý: đã ghi «97.5» với dấu chấm, được hiểu là 97,5%" in out
+    assert "(Ghi nhận thay đơn vị: hoa.vt nhập báo cáo của HLHPN-HB từ biểu mẫu đơn vị gửi; nhật ký ghi rõ.)" in out
+    code, out = cli("report", "submit", "1", "--file", str(path), "--as", "tam.pct")
+    assert code == 1 and "«tam.pct» không được gửi báo cáo của Hội Liên hiệp Phụ nữ phường" in out
 
 
 # --- LibreOffice re-saving the form ----------------------------------------------------------------

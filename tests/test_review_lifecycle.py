@@ -163,6 +163,44 @@ def test_the_signer_issues_the_approved_report_with_the_next_bc_number_of_the_re
     refused("review_already_issued", sign, org, review_id, now)
 
 
+def test_the_review_takes_each_units_results_and_difficulties_from_its_latest_report_version(org, reported, now,
+                                                                                            tmp_path):
+    from domain.adapters.docx_render import render_docx
+    from domain.services import reports
+    from tests.format_check import format_faults
+    from tests.test_report_documents import docx_text
+
+    def send(tasks, figures):
+        with org() as uow:
+            reports.submit_report(uow=uow, plan_id=reported, unit="MTTQ-HB", figures=figures, actor="minh.mttq",
+                                  now=now, tasks=tasks)
+
+    send({"2.1": "Đã chuẩn bị hội nghị đối thoại."}, {"CT1": 1})  # a version 2, then a corrected version 3
+    send({"2.1": {"result": "Tổ chức 01 hội nghị đối thoại; 12/12 kiến nghị được trả lời.",
+                  "issues": "Đề nghị bố trí kinh phí cho hội nghị đối thoại."},
+          "3.1": {"result": "Nhân rộng mô hình «Dân vận khéo» tại tổ dân phố số 5."}}, {"CT1": 1})
+    review_id = approved(org, reported, now)
+    with org() as uow:
+        snap = uow.reviews.get(review_id).snapshot
+        doc_id = reviews.issue_review(uow=uow, review_id=review_id, actor=SIGNER, now=now, render=render_docx)
+        data = uow.documents.get(doc_id).content
+    assert snap["task_texts"] == {"MTTQ-HB": {
+        "2.1": {"result": "Tổ chức 01 hội nghị đối thoại; 12/12 kiến nghị được trả lời.",
+                "issues": "Đề nghị bố trí kinh phí cho hội nghị đối thoại."},
+        "3.1": {"result": "Nhân rộng mô hình «Dân vận khéo» tại tổ dân phố số 5."}}}
+    (tmp_path / "so-ket.docx").write_bytes(data)
+    assert format_faults(tmp_path / "so-ket.docx", "state") == {}
+    text = docx_text(data)
+    assert "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ" in text and "Đã chuẩn bị hội nghị đối thoại." not in text
+    assert "Ủy ban Mặt trận Tổ quốc Việt Nam phường Hòa Bình (nhiệm vụ 2.1): Đề nghị bố trí kinh phí cho hội nghị " \
+           "đối thoại." in text
+    assert "Biểu tổng hợp kết quả thực hiện nhiệm vụ theo đơn vị" in text
+    assert text.count("Nhân rộng mô hình «Dân vận khéo» tại tổ dân phố số 5.") == 2  # the part on tasks, the annex
+    with org() as uow:  # laid out again from what was recorded, to the same bytes
+        from domain.services import register
+        assert register.verify_file(uow=uow, data=data, name="so-ket.docx", render=render_docx).verdict == "issued"
+
+
 def test_the_issued_report_says_what_was_approved_even_if_a_unit_reports_afterwards(org, reported, now):
     review_id = approved(org, reported, now)
     submit(org, reported, "VHXH-HB", {"CT4": "2,5"}, "ha.vhxh", now + timedelta(hours=1))

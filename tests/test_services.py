@@ -479,7 +479,7 @@ def test_a_figure_that_is_not_a_number_is_refused(org, plan_data, now):
 def test_a_reporter_cannot_report_for_another_unit(org, plan_data, now):
     plan_id = distributed_plan(org, plan_data, now)
     open_q4(org, plan_id, now)
-    error = refused("role_required", submit, org, plan_id, "MTTQ-HB", {"CT1": 1}, "thu.pn", now)
+    error = refused("report_not_entitled", submit, org, plan_id, "MTTQ-HB", {"CT1": 1}, "thu.pn", now)
     assert "thu.pn" in str(error) and "Mặt trận" in str(error)
     with org() as uow:
         assert uow.reports.count(plan_id) == 0

@@ -71,3 +71,16 @@ def test_an_issued_plan_can_no_longer_be_edited():
     for state in (State.ISSUED, State.DISTRIBUTED, State.CLOSED):
         with pytest.raises(DomainError):
             attempt(state, "edit", {"drafter"})
+
+
+def test_a_clerk_or_drafter_of_the_office_may_record_a_units_report_and_no_other_role_may():
+    for role in ("clerk", "drafter"):
+        assert attempt(State.DISTRIBUTED, "record_report", {role}) == State.DISTRIBUTED
+    for role in ("reporter", "signer", "approver"):
+        with pytest.raises(DomainError) as err:
+            attempt(State.DISTRIBUTED, "record_report", {role})
+        assert err.value.code == "role_required"
+    with pytest.raises(DomainError) as err:
+        attempt(State.DISTRIBUTED, "record_report", {"clerk"}, unit_has_task=False)
+    assert err.value.code == "unit_not_in_plan"
+    assert TRANSITIONS[(State.DISTRIBUTED, "record_report")].scope == "office"

@@ -227,6 +227,11 @@ class PlanContent:
                 ids.setdefault(tid, None)
         return tuple(self.target(i) for i in ids)
 
+    def office_bodies(self) -> tuple[str, ...]:
+        """The bodies that follow the plan up: its issuer, then the advisory bodies ("cơ quan tham mưu")
+        of its tasks, each once."""
+        return tuple(dict.fromkeys([self.issuer, *(b for t in self.tasks for b in t.advisory)]))
+
     def bodies_named(self) -> set[str]:
         named = {self.issuer}
         for t in self.tasks:

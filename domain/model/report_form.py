@@ -89,6 +89,8 @@ class ReportEntry:
     figures: dict[str, float]
     note: str | None = None
     texts: dict[str, Any] = field(default_factory=dict)
+    # figures whose spelling reads two ways, for the read-back to flag (not stored): {id: {written, spelling}}
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     def same_as(self, figures: Mapping[str, Any], note: str | None, texts: Mapping[str, Any] | None) -> bool:
         """True when a stored version says exactly this (a second submission of the same report)."""
@@ -262,15 +264,22 @@ def is_count_unit(unit: str | None) -> bool:
     return head in COUNT_UNITS
 
 
-def figure_value(raw: str, target: Target) -> float | None:
-    """The number typed for `target`: "55", "55 %", "55%", "0,5", "1.200", "01", "02 mô hình" (its own
-    unit written after it); None when it is not a number."""
+def _figure_text(raw: str, target: Target) -> str:
+    """The figure as typed, without the target's own unit written after it ("02 mô hình") or a final dot."""
     text = _plain(raw.replace("\n", " "))
     unit = (target.unit or "").strip()
     if unit and unit != "%" and _key(text).endswith(_key(unit)):
         text = text[: len(text) - len(unit)].strip()
     if re.fullmatch(r"-?[\d.,\s]+\.", text):
         text = text[:-1]  # "55." as some type it
+    return text
+
+
+def figure_value(raw: str, target: Target) -> float | None:
+    """The number typed for `target`: "55", "55 %", "55%", "0,5", "1.200", "01", "02 mô hình" (its own
+    unit written after it); None when it is not a number."""
+    text = _figure_text(raw, target)
+    unit = (target.unit or "").strip()
     if text.endswith("%") and unit and unit != "%":
         return None  # "55%" for a count of "mô hình"
     try:
@@ -279,15 +288,57 @@ def figure_value(raw: str, target: Target) -> float | None:
         return None
 
 
+# Spellings that read two ways. Vietnamese write a decimal comma and group thousands with dots ("1.200,5");
+# English write the other way round. "1,200" (groups of three after commas) is 1,2 to a Vietnamese reader
+# and 1200 to an English one; "1.5" (a dot not grouping thousands) can only be a decimal point.
+COMMA_GROUPS = re.compile(r"-?[1-9]\d{0,2}(,\d{3})+")
+DOT_GROUPS = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")
+SPELLINGS = ("comma_groups", "dot_decimal")
+
+
+def spelling(raw: str, target: Target) -> str | None:
+    """How a figure was spelled when it may not mean what it is read as: "comma_groups" ("1,200") or
+    "dot_decimal" ("1.5"); None when it reads one way only ("1.200", "1,5", "55 %", "02")."""
+    text = _figure_text(raw, target).replace(" ", "").rstrip("%")
+    if COMMA_GROUPS.fullmatch(text):
+        return "comma_groups"
+    if "." in text and "," not in text and not DOT_GROUPS.fullmatch(text) and re.fullmatch(r"-?\d+\.\d+", text):
+        return "dot_decimal"
+    return None
+
+
+def read_spelled(raw: str, target: Target, *, where: str) -> tuple[float | None, dict[str, str] | None]:
+    """(the figure typed for `target`, or None when it is not a number; how it was spelled when that needs a
+    second look: {"written", "spelling"}). "1,200" for a count ("mô hình", "người", "hộ", …) is refused
+    as ambiguous rather than read as 1,2 and then refused as a fraction."""
+    spelled = spelling(raw, target)
+    written = _figure_text(raw, target)
+    digits = written.replace(" ", "").rstrip("%")
+    if spelled == "comma_groups" and digits.count(",") > 1:  # "1,000,000": thousands the English way, nothing else
+        raise DomainError("figure_comma_grouping", where=where, value=written, whole=digits.replace(",", ""),
+                          whole_dotted=digits.replace(",", "."))
+    if spelled == "comma_groups" and is_count_unit(target.unit):
+        raise DomainError("figure_ambiguous_grouping", where=where, value=written, unit=target.unit,
+                          whole=digits.replace(",", ""), whole_dotted=digits.replace(",", "."),
+                          decimal=f"{parse_number(digits, field_name=target.id):g}".replace(".", ","))
+    value = figure_value(raw, target)
+    return value, ({"written": written, "spelling": spelled} if spelled and value is not None else None)
+
+
 def read_figure(raw: str, target: Target, *, where: str) -> float:
     """The figure typed in a form's cell for `target`, refused unless it is a number plausible for its unit."""
-    value = figure_value(raw, target)
+    return read_checked(raw, target, where=where)[0]
+
+
+def read_checked(raw: str, target: Target, *, where: str) -> tuple[float, dict[str, str] | None]:
+    """`read_figure`, with how it was spelled when that needs a second look (see `read_spelled`)."""
+    value, spelled = read_spelled(raw, target, where=where)
     if value is None:
         unit = (target.unit or "").strip()
         raise DomainError("form_figure_not_number", where=where, value=_plain(raw.replace("\n", " ")),
                           unit=f" {unit}" if unit and unit != "%" else "")
     check_plausible(value, target, where=where)
-    return value
+    return value, spelled
 
 
 def check_plausible(value: float, target: Target, *, where: str) -> None:
@@ -324,6 +375,7 @@ def check_report(form: FilledForm, *, content: PlanContent, unit: str) -> Report
     task_texts: dict[str, dict[str, str]] = {}
     other: list[str] = []
     seen: dict[str, FormRow] = {}
+    spellings: dict[str, dict[str, str]] = {}
     for row in form.targets:
         if row.code is None:
             if row.result:
@@ -337,8 +389,10 @@ def check_report(form: FilledForm, *, content: PlanContent, unit: str) -> Report
                               mark=row.code, unit=unit, codes=", ".join(t.id for t in targets.values()) or "không có")
         _once(seen, "ct:" + target.id, row, target.id)
         if row.result:
-            figures[target.id] = read_figure(row.result, target,
-                                             where=cell_where(row, "Kết quả kỳ này", "chỉ tiêu"))
+            figures[target.id], spelled = read_checked(row.result, target,
+                                                       where=cell_where(row, "Kết quả kỳ này", "chỉ tiêu"))
+            if spelled:
+                spellings[target.id] = spelled
         if row.note:
             target_notes[target.id] = row.note
     for row in form.tasks:
@@ -356,7 +410,7 @@ def check_report(form: FilledForm, *, content: PlanContent, unit: str) -> Report
     if not figures and not target_notes and not task_texts and not other:
         raise DomainError("form_empty")
     texts = {k: v for k, v in (("targets", target_notes), ("tasks", task_texts), ("other", other)) if v}
-    return ReportEntry(figures=figures, texts=texts)
+    return ReportEntry(figures=figures, texts=texts, spellings=spellings)
 
 
 def _once(seen: dict[str, FormRow], key: str, row: FormRow, code: str) -> None:
@@ -381,18 +435,21 @@ def entry_from_data(data: Mapping[str, Any], *, content: PlanContent, unit: str)
     targets = {t.id: t for t in content.targets_for(unit)}
     tasks = {t.ref: t for t in content.tasks_for(unit)}
     figures: dict[str, float] = {}
+    spellings: dict[str, dict[str, str]] = {}
     for key, raw in dict(data.get("figures") or {}).items():
         target = targets.get(nfc(str(key)))
         if target is None:
             raise DomainError("target_not_for_unit", target=key, unit=unit,
                               targets=", ".join(sorted(targets)) or "không có")
         where = message("file_figure", target=target.id)
-        value = None if isinstance(raw, bool) or raw is None else (
-            figure_value(str(raw), target) if isinstance(raw, str) else _finite(raw))
+        value, spelled = (None, None) if isinstance(raw, bool) or raw is None else (
+            read_spelled(raw, target, where=where) if isinstance(raw, str) else (_finite(raw), None))
         if value is None:
             raise DomainError("figure_not_number", value=raw, target=target.id)
         check_plausible(value, target, where=where)
         figures[target.id] = value
+        if spelled:
+            spellings[target.id] = spelled
     task_texts: dict[str, dict[str, str]] = {}
     for key, raw in dict(data.get("tasks") or {}).items():
         ref = nfc(str(key))
@@ -406,4 +463,4 @@ def entry_from_data(data: Mapping[str, Any], *, content: PlanContent, unit: str)
     note = data.get("note")
     note = _cell_text(str(note)) if note is not None else None
     texts = {"tasks": task_texts} if task_texts else {}
-    return ReportEntry(figures=figures, note=note or None, texts=texts)
+    return ReportEntry(figures=figures, note=note or None, texts=texts, spellings=spellings)

@@ -1,6 +1,7 @@
 """The review report ("báo cáo sơ kết / tổng kết"): targets against the rolled-up results."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from domain.model.documents import Annex, Block, Chart, OfficialDocument, file_stem, header_fields
@@ -155,10 +156,81 @@ def units_annex(*, rollups: list[Rollup], unit_figures: dict[str, dict[str, floa
                  note=note)
 
 
-def _annex_note(number_line: str, number: int | None, issued_on: date | None, issuer: Body, period_label: str) -> str:
+TaskTexts = dict[str, dict[str, dict[str, str]]]  # unit -> task ref -> {"result": …, "issues": …}
+
+
+def _said(task_texts: TaskTexts, unit: str, ref: str) -> dict[str, str]:
+    return task_texts.get(unit, {}).get(ref, {})
+
+
+def _result_cell(task_texts: TaskTexts, unit: str, ref: str, reported: list[str]) -> str:
+    if unit not in reported:
+        return "Chưa gửi báo cáo"
+    return _said(task_texts, unit, ref).get("result") or "Không nêu kết quả"
+
+
+def tasks_section(*, content: PlanContent, task_texts: TaskTexts, reported: list[str], names: dict[str, str],
+                  number: str) -> list[Block]:
+    """The part on the plan's tasks ("nhiệm vụ"): per task, what each executing unit wrote in its latest
+    report (result, difficulties and proposals), or that it has not reported or not said."""
+    tasks = [t for t in content.tasks if t.executing]
+    told = [t for t in tasks if any(_said(task_texts, u, t.ref).get("result") for u in t.executing)]
+    whole = [t for t in told if all(_said(task_texts, u, t.ref).get("result") for u in t.executing)]
+    if not told:
+        summary = "chưa có nhiệm vụ nào được báo cáo kết quả thực hiện"
+    elif len(whole) == len(tasks):
+        summary = f"cả {len(tasks)} nhiệm vụ đều có kết quả thực hiện do tất cả các đơn vị thực hiện báo cáo"
+    else:
+        summary = (f"{len(told)}/{len(tasks)} nhiệm vụ đã có kết quả thực hiện được báo cáo, "
+                   + (f"trong đó {len(whole)} nhiệm vụ có báo cáo của tất cả các đơn vị thực hiện" if whole
+                      else "song chưa có nhiệm vụ nào có báo cáo của tất cả các đơn vị thực hiện"))
+    blocks = [
+        Block("heading1", f"{number}. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ"),
+        Block("paragraph", f"Theo báo cáo mới nhất của các đơn vị, {summary}; cụ thể như sau:"),
+    ]
+    for i, task in enumerate(tasks, 1):
+        rows = [("STT", "Đơn vị thực hiện", "Kết quả thực hiện", "Khó khăn, vướng mắc, kiến nghị")]
+        rows += [(str(j), names.get(u, u), _result_cell(task_texts, u, task.ref, reported),
+                  _said(task_texts, u, task.ref).get("issues", "")) for j, u in enumerate(task.executing, 1)]
+        blocks += [Block("heading2", f"{i}. {task.text.rstrip('.')} (nhiệm vụ {task.ref})."),
+                   Block("table", rows=tuple(rows))]
+    return blocks
+
+
+def difficulties(*, content: PlanContent, task_texts: TaskTexts, names: dict[str, str]) -> list[Block]:
+    """The difficulties and proposals the units wrote, each with its unit and task, as a list; none: nothing."""
+    said = [(u, t.ref, _said(task_texts, u, t.ref).get("issues", "").strip()) for t in content.tasks
+            for u in t.executing]
+    said = [(u, ref, text.rstrip(".;")) for u, ref, text in said if text]
+    if not said:
+        return []
+    ends = [";"] * (len(said) - 1) + ["."]
+    return [Block("paragraph", "Khó khăn, vướng mắc và kiến nghị các đơn vị nêu trong báo cáo:"),
+            *(Block("item", f"{names.get(u, u)} (nhiệm vụ {ref}): {text}{end}")
+              for (u, ref, text), end in zip(said, ends))]
+
+
+def tasks_annex(*, content: PlanContent, task_texts: TaskTexts, reported: list[str], names: dict[str, str],
+                note: str | None, heading: str) -> Annex:
+    """ "Biểu tổng hợp kết quả thực hiện nhiệm vụ theo đơn vị": per reporting unit, a row per task it was
+    given, with what it wrote (its result, its difficulties and proposals)."""
+    rows = [("STT", "Đơn vị báo cáo", "Nhiệm vụ", "Kết quả thực hiện", "Khó khăn, vướng mắc, kiến nghị")]
+    for i, unit in enumerate(reported, 1):
+        for j, task in enumerate(content.tasks_for(unit)):
+            rows.append((str(i) if j == 0 else "", names.get(unit, unit) if j == 0 else "",
+                         f"{task.ref}. {task.text}", _result_cell(task_texts, unit, task.ref, reported),
+                         _said(task_texts, unit, task.ref).get("issues", "")))
+    return Annex(heading=heading, title="Biểu tổng hợp kết quả thực hiện nhiệm vụ theo đơn vị", rows=tuple(rows),
+                 note=note)
+
+
+def _annex_note(number_line: str, number: int | None, issued_on: date | None, issuer: Body, period_label: str,
+                texts: bool = False) -> str:
     ref = number_line.removeprefix("Số:").removeprefix("Số").strip()
     of = f"số {ref} ngày {issued_on:%d/%m/%Y} " if number is not None and issued_on else ""
     period = f" kỳ {period_label}" if period_label else ""
+    if texts:
+        return f"(Kèm theo Báo cáo {of}của {issuer.name}; nội dung báo cáo mới nhất của từng đơn vị{period})"
     return (f"(Kèm theo Báo cáo {of}của {issuer.name}; số liệu báo cáo mới nhất của từng đơn vị{period}; "
             f"(1), (2)… là số thứ tự chỉ tiêu tại Mục I; ô trống: đơn vị không được giao hoặc chưa báo cáo chỉ tiêu)")
 
@@ -199,10 +271,15 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
                     number: int | None, issued_on: date | None, title: str, rollups: list[Rollup],
                     reported: list[str], missing: list[str], notes: dict[str, str],
                     unit_figures: dict[str, dict[str, float]] | None = None,
-                    period_label: str = "", lower: tuple | list = ()) -> OfficialDocument:
+                    period_label: str = "", lower: tuple | list = (),
+                    task_texts: TaskTexts | None = None) -> OfficialDocument:
     """The BÁO CÁO with a table of each target's plan figure, result and verdict, a chart of the
     results as a share of the plan and, annexed, each unit's figures (`unit_figures`: unit ->
-    {target id: latest figure}, in the order the rows should appear)."""
+    {target id: latest figure}, in the order the rows should appear).
+
+    With `task_texts` (what units wrote against their tasks in their latest reports), a part on the
+    tasks follows the targets, the difficulties they raised go under the general assessment, and a second
+    annex shows each unit's results and difficulties by task. Without them the report is as before."""
     rows = [("STT", "Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")]
     for i, r in enumerate(rollups, 1):
         rows.append((str(i), r.target.text, planned(r.target), outcome(r), f"{r.reported}/{r.expected}",
@@ -220,11 +297,16 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     chart = rollup_chart(rollups)
     if chart is not None:
         blocks.append(chart)
-    roman = iter(("II", "III", "IV", "V"))
+    roman = iter(("II", "III", "IV", "V", "VI"))
+    if task_texts:
+        blocks += tasks_section(content=content, task_texts=task_texts, reported=reported, names=names,
+                                number=next(roman))
     if lower:
         blocks += lower_section(lower, next(roman))
     blocks.append(Block("heading1", f"{next(roman)}. ĐÁNH GIÁ CHUNG"))
     blocks += [Block("item", f"{names.get(u, u)}: {notes[u]}") for u in reported if notes.get(u)]
+    if task_texts:
+        blocks += difficulties(content=content, task_texts=task_texts, names=names)
     if missing:
         blocks.append(Block("paragraph", "Các đơn vị chưa gửi báo cáo: "
                                          + "; ".join(names.get(u, u) for u in missing) + "."))
@@ -236,10 +318,15 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
     signer = content.signer
     header = header_fields(issuer=issuer, regime=issuer.regime, doc_type="BÁO CÁO", number=number,
                            issued_on=issued_on, place=content.place)
-    annexes = ()
+    annexes: tuple[Annex, ...] = ()
     if unit_figures and rollups:
         note = _annex_note(header["number_line"], number, issued_on, issuer, period_label)
         annexes = (units_annex(rollups=rollups, unit_figures=unit_figures, names=names, note=note),)
+    if task_texts:  # two annexes: numbered I, II
+        note = _annex_note(header["number_line"], number, issued_on, issuer, period_label, texts=True)
+        annexes = tuple(replace(a, heading="Phụ lục I") for a in annexes)
+        annexes += (tasks_annex(content=content, task_texts=task_texts, reported=reported, names=names, note=note,
+                                heading="Phụ lục II" if annexes else "Phụ lục"),)
     return OfficialDocument(
         **header,
         title=title,
@@ -257,9 +344,11 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
 
 def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollups: list[Rollup],
              reported: list[str], missing: list[str], notes: dict[str, str],
-             unit_figures: dict[str, dict[str, float]], lower: list[dict] | None = None) -> dict:
-    """The drafted review as plain data (stored with the review; JSON)."""
-    return {
+             unit_figures: dict[str, dict[str, float]], lower: list[dict] | None = None,
+             task_texts: TaskTexts | None = None) -> dict:
+    """The drafted review as plain data (stored with the review; JSON). `task_texts` are kept only when a
+    unit wrote something against a task, so a review without them reads and renders as before."""
+    return {**({"task_texts": task_texts} if task_texts else {}),
         "title": title, "kind": kind, "period": period_key, "period_label": period_label,
         "rollups": [{"target": r.target.id, "result": r.result, "level": r.level, "reported": r.reported,
                      "expected": r.expected, "met": r.met, "incomplete": r.incomplete} for r in rollups],
@@ -281,7 +370,8 @@ def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[s
     return review_document(content=content, issuer=issuer, names=names, number=number, issued_on=issued_on,
                            title=snap["title"], rollups=rollups_of(content, snap), reported=snap["reported"],
                            missing=snap["missing"], notes=snap["notes"], unit_figures=snap["unit_figures"],
-                           period_label=snap["period_label"], lower=snap.get("lower", ()))
+                           period_label=snap["period_label"], lower=snap.get("lower", ()),
+                           task_texts=snap.get("task_texts"))
 
 
 def met_count(snap: dict) -> tuple[int, int, int]:

@@ -62,6 +62,7 @@ ACTION_NAMES = {
     "distribute": "phát hành",
     "open_period": "mở kỳ báo cáo",
     "submit_report": "gửi báo cáo",
+    "record_report": "ghi nhận báo cáo thay đơn vị",
     "remind": "nhắc báo cáo",
     "follow_up": "đôn đốc báo cáo quá hạn",
     "review": "soạn báo cáo sơ kết, tổng kết",
@@ -99,7 +100,8 @@ def unit_has_task(ctx: Context) -> str | None:
 
 @dataclass(frozen=True)
 class Rule:
-    """`roles` are held for the issuing body ("issuer") or for the acting unit ("unit")."""
+    """`roles` are held for the issuing body ("issuer"), for the acting unit ("unit"), or for the issuing
+    body or any advisory body of the plan's tasks ("office": cơ quan ban hành, cơ quan tham mưu)."""
 
     target: State
     roles: frozenset[str]
@@ -128,6 +130,8 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
     (S.DISTRIBUTED, "distribute"): _r(S.DISTRIBUTED, "clerk", SYSTEM),
     (S.DISTRIBUTED, "open_period"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "submit_report"): _r(S.DISTRIBUTED, "reporter", scope="unit", guard=unit_has_task),
+    # a form that came by e-mail or on paper, recorded for the unit by the office that follows the plan up
+    (S.DISTRIBUTED, "record_report"): _r(S.DISTRIBUTED, "clerk", "drafter", scope="office", guard=unit_has_task),
     (S.DISTRIBUTED, "remind"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "follow_up"): _r(S.DISTRIBUTED, "clerk", "drafter", SYSTEM),
     (S.DISTRIBUTED, "review"): _r(S.DISTRIBUTED, "drafter", "clerk", SYSTEM),

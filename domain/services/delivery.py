@@ -162,15 +162,21 @@ def _reminder(uow, row, plan, content: PlanContent, zone=None) -> Parts:
     """The period the unit has not reported on, with its tasks and targets, and its own copy of the
     request for reports again (the form to fill in, as first sent), when it was sent one."""
     context = period_context(uow, plan, content, row.recipient_id, row.period_key)
-    document_id = uow.outbox.request_document(plan_id=plan.id, recipient_id=row.recipient_id,
-                                              period_key=row.period_key.split("@")[0])
-    copy = uow.document_copies.get(document_id, row.recipient_id) if document_id is not None else None
-    if copy is None:
+    form = unit_form(uow, plan.id, row.recipient_id, row.period_key)
+    if form is None:
         return context, ()
-    sent = uow.documents.get(document_id)
+    sent, copy = form
     context.update(letter_reference=sent.reference, letter_issued_on=f"{sent.issued_on:%d/%m/%Y}",
                    letter_file=copy.file_name)
     return context, (Attachment(copy.file_name, copy.content),)
+
+
+def unit_form(uow, plan_id: int, unit: str, period_key: str):
+    """(the request for reports of the period, the unit's own copy of it with its form) as first sent to
+    the unit; None if it was sent none. `period_key` may carry the day ("2026-Q4@2026-12-18")."""
+    document_id = uow.outbox.request_document(plan_id=plan_id, recipient_id=unit, period_key=period_key.split("@")[0])
+    copy = uow.document_copies.get(document_id, unit) if document_id is not None else None
+    return None if copy is None else (uow.documents.get(document_id), copy)
 
 
 # kind -> what a message of that kind adds to base_context, given (uow, row, plan, content, the time

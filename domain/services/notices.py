@@ -10,7 +10,7 @@ from domain.model.mail import Attachment, OutgoingMail
 from domain.model.notices import DECISION_NOTICES, OVERDUE, decision_key, event_id_of, told
 from domain.model.plan import PlanContent
 from domain.model.reporting import working_days_late
-from domain.services.delivery import base_context, period_context, queue, subject_context
+from domain.services.delivery import base_context, period_context, queue, subject_context, unit_form
 
 SYSTEM_SENDER = "Hệ thống quản lý kế hoạch"
 
@@ -66,7 +66,8 @@ def compose_notice(*, uow, row) -> OutgoingMail:
     attachments: tuple[Attachment, ...] = ()
     context.update(subject_context(plan, content))
     if row.kind == OVERDUE:
-        context.update(overdue_context(uow, plan, content, row))
+        overdue, attachments = overdue_context(uow, plan, content, row)
+        context.update(overdue)
     else:
         context.update(decision_context(uow, plan, row))
         if context["review_id"] is not None:
@@ -106,9 +107,10 @@ def issued_context(uow, content: PlanContent, document) -> dict[str, Any]:
     }
 
 
-def overdue_context(uow, plan, content: PlanContent, row) -> dict[str, Any]:
+def overdue_context(uow, plan, content: PlanContent, row) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
     """The plan, the period, the units late on the row's day (as the follow-up recorded them) and, for a
-    late unit, its own tasks and targets."""
+    late unit (or its head), its own tasks and targets, and its own form again, attached as first sent
+    with the request for reports (as the reminder attaches it)."""
     document = uow.documents.get(plan.document_id)
     context = base_context(uow, plan, content, document, "")
     del context["recipient_name"]
@@ -126,7 +128,12 @@ def overdue_context(uow, plan, content: PlanContent, row) -> dict[str, Any]:
         is_advisory=row.recipient_id in facts["advisory"],
         days_late=facts.get("days_late", working_days_late(period.deadline, date.fromisoformat(day))),
     )
-    return context
+    own = headed or ([row.recipient_id] if row.recipient_id in facts["units"] else [])
+    forms = [(u, form) for u in own if (form := unit_form(uow, plan.id, u, period_key)) is not None]
+    context["forms"] = [{"unit_name": uow.bodies.get(u).name, "own": not headed, "letter_reference": sent.reference,
+                         "letter_issued_on": f"{sent.issued_on:%d/%m/%Y}", "file": copy.file_name}
+                        for u, (sent, copy) in forms]
+    return context, tuple(Attachment(copy.file_name, copy.content) for _, (_, copy) in forms)
 
 
 def _when(at: datetime) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
+from domain.model.calendar import TIMEZONE, local_date
 from domain.model.plan import PlanContent
 from domain.model.report_form import FilledForm, ReportEntry, check_report, entry_from_data
-from domain.model.reporting import period_due_next
-from domain.services.workflow import apply, get_plan
+from domain.model.reporting import format_figure, period_due_next
+from domain.services.workflow import apply, get_plan, report_action
 
 
 def submit_report(*, uow, plan_id: int, unit: str, figures: Mapping[str, Any] | None, actor: str, now: datetime,
@@ -20,8 +22,9 @@ def submit_report(*, uow, plan_id: int, unit: str, figures: Mapping[str, Any] | 
     plan = get_plan(uow, plan_id)
     content = _reporting_unit(uow, plan, unit)
     period = _period(uow, plan, period_key, now)
+    action = report_action(uow=uow, plan=plan, unit=unit, actor=actor)
     entry = entry_from_data({"figures": figures, "note": note, "tasks": tasks}, content=content, unit=unit)
-    return _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
+    return _record(uow, plan, unit, period, entry, action=action, actor=actor, now=now, source=source)
 
 
 def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetime, unit: str | None = None,
@@ -47,9 +50,10 @@ def submit_form(*, uow, plan_id: int, form: FilledForm, actor: str, now: datetim
         raise DomainError("wrong_form_period", period=period_key, form_period=identity.period)
     content = _reporting_unit(uow, plan, unit)
     period = _period(uow, plan, period_key or identity.period, now)
+    action = report_action(uow=uow, plan=plan, unit=unit, actor=actor)
     entry = check_report(form, content=content, unit=unit)
-    _, version = _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
-    return _recorded(content, unit, period, version, entry)
+    _, version = _record(uow, plan, unit, period, entry, action=action, actor=actor, now=now, source=source)
+    return _recorded(content, unit, period, version, entry, action)
 
 
 def submit_report_file(*, uow, plan_id: int, report: FilledForm | Mapping[str, Any], actor: str, now: datetime,
@@ -72,18 +76,31 @@ def submit_report_file(*, uow, plan_id: int, report: FilledForm | Mapping[str, A
     plan = get_plan(uow, plan_id)
     content = _reporting_unit(uow, plan, unit)
     period = _period(uow, plan, period_key, now)
+    action = report_action(uow=uow, plan=plan, unit=unit, actor=actor)
     entry = entry_from_data(report, content=content, unit=unit)
-    _, version = _record(uow, plan, unit, period, entry, actor=actor, now=now, source=source)
-    return _recorded(content, unit, period, version, entry)
+    _, version = _record(uow, plan, unit, period, entry, action=action, actor=actor, now=now, source=source)
+    return _recorded(content, unit, period, version, entry, action)
 
 
-def _recorded(content: PlanContent, unit: str, period, version: int, entry: ReportEntry) -> dict[str, Any]:
-    """What a submission recorded, for the person who sent it to check: unit, period, version, each
-    figure with its target, and how many tasks got a result."""
-    return {"unit": unit, "period": period.key, "version": version,
-            "figures": [{"target": t.id, "text": t.text, "unit": t.unit, "value": entry.figures[t.id]}
+def _recorded(content: PlanContent, unit: str, period, version: int, entry: ReportEntry,
+              action: str) -> dict[str, Any]:
+    """What a submission recorded, for the person who sent it to check: unit, period, version, whether it
+    was recorded on the unit's behalf, each figure with its target, and how many tasks got a result."""
+    return {"unit": unit, "period": period.key, "version": version, "on_behalf": action == "record_report",
+            "figures": [{"target": t.id, "text": t.text, "unit": t.unit, "value": entry.figures[t.id],
+                         "check": _spelling_check(entry.spellings.get(t.id), entry.figures[t.id], t.unit)}
                         for t in content.targets_for(unit) if t.id in entry.figures],
             "tasks": len(entry.texts.get("tasks", {}))}
+
+
+def _spelling_check(spelled: dict[str, str] | None, value: float, unit: str | None) -> str:
+    """The line the read-back prints under a figure whose spelling reads two ways ("1.5", "1,200"): how it
+    was read, and what to do if that is not what was meant; "" otherwise."""
+    if not spelled:
+        return ""
+    read = format_figure(value) + ("%" if unit == "%" else f" {unit}" if unit else "")
+    whole = spelled["written"].replace(" ", "").rstrip("%").replace(",", "")
+    return message(f"figure_spelling_{spelled['spelling']}", written=spelled["written"], read=read, whole=whole)
 
 
 def _reference(uow, plan) -> str | None:
@@ -115,7 +132,7 @@ def _period(uow, plan, period_key: str | None, now: datetime):
             raise DomainError("unknown_period", plan=plan.id, period=period_key,
                               periods=", ".join(p.key for p in periods) or "chưa có")
     else:
-        period = period_due_next([p for p in periods if p.status == "open"], now.date())
+        period = period_due_next([p for p in periods if p.status == "open"], local_date(now))
         if period is None:
             raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
     if period.status != "open":
@@ -123,18 +140,23 @@ def _period(uow, plan, period_key: str | None, now: datetime):
     return period
 
 
-def _record(uow, plan, unit: str, period, entry: ReportEntry, *, actor: str, now: datetime,
+def _record(uow, plan, unit: str, period, entry: ReportEntry, *, action: str, actor: str, now: datetime,
             source: dict | None) -> tuple[int, int]:
     """The next version of the unit's report, with its audit event, in one transaction; the same
-    content as the latest version is refused as already recorded."""
+    content as the latest version is refused as already recorded. `action` is "submit_report" (the unit's
+    reporter) or "record_report" (an office clerk or drafter on the unit's behalf: the event says so)."""
     latest = uow.reports.latest(period.id).get(unit)
     if latest is not None and entry.same_as(latest.figures, latest.note, latest.texts):
         raise DomainError("report_duplicate", unit=unit, period=period.label, version=latest.version,
-                          when=f"{latest.submitted_at.astimezone(now.tzinfo):%H:%M ngày %d/%m/%Y}")
+                          when=f"{latest.submitted_at.astimezone(ZoneInfo(TIMEZONE)):%H:%M ngày %d/%m/%Y}")
     version = latest.version + 1 if latest is not None else 1
-    apply(uow=uow, plan=plan, action="submit_report", actor=actor, now=now, unit=unit,
+    on_behalf = {"on_behalf_of": unit, "recorded_by": actor} if action == "record_report" else {}
+    if on_behalf:
+        source = {**(source or {}), "recorded_on_behalf": True}
+    apply(uow=uow, plan=plan, action=action, actor=actor, now=now, unit=unit,
           data={"period": period.key, "version": version, "figures": entry.figures, "note": entry.note or "",
-                **({"texts": entry.texts} if entry.texts else {}), **({"source": source} if source else {})})
+                **({"texts": entry.texts} if entry.texts else {}), **({"source": source} if source else {}),
+                **on_behalf})
     report = uow.reports.add(plan_id=plan.id, period_id=period.id, unit_id=unit, version=version,
                              figures=entry.figures, note=entry.note, texts=entry.texts or None, source=source,
                              submitted_by=actor, submitted_at=now)
@@ -161,7 +183,8 @@ def list_reports(*, uow, plan_id: int, period_key: str | None = None) -> list[di
                          "unit_name": names.get(r.unit_id, r.unit_id), "version": r.version,
                          "latest": latest.get(r.unit_id) == r.version, "submitted_at": r.submitted_at,
                          "submitted_by": r.submitted_by, "figures": dict(r.figures), "note": r.note,
-                         "texts": dict(r.texts or {}), "file": (r.source or {}).get("file")})
+                         "texts": dict(r.texts or {}), "file": (r.source or {}).get("file"),
+                         "on_behalf": bool((r.source or {}).get("recorded_on_behalf"))})
     return rows
 
 
@@ -186,6 +209,7 @@ def show_report(*, uow, plan_id: int, unit: str, now: datetime, period_key: str 
         "unit": unit, "unit_name": uow.bodies.get(unit).name, "period": period.key, "period_label": period.label,
         "version": chosen.version, "latest": chosen is versions[-1], "versions": len(versions),
         "submitted_by": chosen.submitted_by, "submitted_at": chosen.submitted_at, "source": dict(chosen.source or {}),
+        "on_behalf": bool((chosen.source or {}).get("recorded_on_behalf")),
         "note": chosen.note,
         "targets": [{"target": t.id, "text": t.text, "unit": t.unit, "plan": t.value,
                      "value": chosen.figures.get(t.id), "note": notes.get(t.id, "")} for t in content.targets_for(unit)],
@@ -204,7 +228,7 @@ def _any_period(uow, plan, period_key: str | None, now: datetime):
             raise DomainError("unknown_period", plan=plan.id, period=period_key,
                               periods=", ".join(p.key for p in periods) or "chưa có")
         return period
-    period = period_due_next([p for p in periods if p.status == "open"], now.date())
+    period = period_due_next([p for p in periods if p.status == "open"], local_date(now))
     if period is None:
         raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
     return period

@@ -45,7 +45,8 @@ def _period(uow, plan, period_key: str | None, now: datetime):
 
 
 def roll_up_period(uow, plan, period, kind: str) -> dict[str, Any]:
-    """The review's snapshot: each target rolled up over its units' latest reports of the period."""
+    """The review's snapshot: each target rolled up over its units' latest reports of the period, and what
+    the units wrote against their tasks in them."""
     content = PlanContent.from_dict(plan.content)
     reports = uow.reports.latest(period.id)
     if not reports:
@@ -64,7 +65,21 @@ def roll_up_period(uow, plan, period, kind: str) -> dict[str, Any]:
         reported=[u for u in units if u in reports], missing=[u for u in units if u not in reports],
         notes={u: r.note for u, r in reports.items() if r.note},
         unit_figures={u: dict(reports[u].figures) if u in reports else {} for u in units},
-        lower=lower_summaries(uow, plan))
+        lower=lower_summaries(uow, plan), task_texts=task_texts(content, reports))
+
+
+def task_texts(content: PlanContent, reports: dict[str, Any]) -> dict[str, dict[str, dict[str, str]]]:
+    """What each unit wrote against its own tasks in its latest report (result, difficulties), by unit in the
+    plan's order, then task; units and tasks with nothing written are left out."""
+    said = {}
+    for unit in content.executing_units():
+        written = ((reports[unit].texts or {}).get("tasks", {})) if unit in reports else {}
+        mine = {t.ref: {k: v for k, v in written[t.ref].items() if k in ("result", "issues") and (v or "").strip()}
+                for t in content.tasks_for(unit) if t.ref in written}
+        mine = {ref: texts for ref, texts in mine.items() if texts}
+        if mine:
+            said[unit] = mine
+    return said
 
 
 def lower_summaries(uow, plan) -> list[dict[str, Any]]:

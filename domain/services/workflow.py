@@ -59,16 +59,42 @@ def _judge(uow, plan, action: str, actor: str, reason: str | None, unit: str | N
         raise DomainError("unknown_body", body=unit)
     signer = content.signer.user if content.signer else None
     state = State((plan if review is None else review).state)
+    table = TRANSITIONS if review is None else REVIEW_TRANSITIONS
+    roles_held, body_name = uow.users.roles(actor, scope_body), acting_body.name
+    rule = table.get((state, action))
+    if rule is not None and rule.scope == "office":
+        offices = [b for b in (uow.bodies.get(i) for i in content.office_bodies()) if b is not None]
+        roles_held = set().union(*(uow.users.roles(actor, b.id) for b in offices))
+        body_name = " hoặc ".join(b.name for b in offices)
     next_state = authorize(
-        state=state, action=action, roles_held=uow.users.roles(actor, scope_body),
+        state=state, action=action, roles_held=roles_held,
         ctx=Context(actor=actor, signer=signer, reason=reason,
                     unit_has_task=unit is None or unit in content.executing_units()),
-        plan_id=plan.id, body_name=acting_body.name, unit=unit,
+        plan_id=plan.id, body_name=body_name, unit=unit,
         plan_signer_name=content.signer.name if content.signer else "",
-        table=TRANSITIONS if review is None else REVIEW_TRANSITIONS,
+        table=table,
         what=None if review is None else f"{REVIEW_NAMES[review.kind]} #{review.id}",
     )
     return state, next_state
+
+
+def report_action(*, uow, plan, unit: str, actor: str) -> str:
+    """How `actor` may put the unit's report on record: "submit_report" as the unit's own reporter, else
+    "record_report" on its behalf as a clerk or drafter of the issuing or an advisory body (a form that came
+    by e-mail or on paper); else DomainError naming both ways."""
+    refusals = []
+    for action in ("submit_report", "record_report"):
+        try:
+            _judge(uow, plan, action, actor, None, unit, None)
+            return action
+        except DomainError as refused:
+            if refused.code != "role_required":
+                raise
+            refusals.append(refused)
+    content = PlanContent.from_dict(plan.content)
+    offices = [b.name for b in (uow.bodies.get(i) for i in content.office_bodies()) if b is not None]
+    raise DomainError("report_not_entitled", user=actor, unit=uow.bodies.get(unit).name, plan=plan.id,
+                      offices=" hoặc ".join(offices))
 
 
 REVIEW_NAMES = {"review": "báo cáo sơ kết", "close": "báo cáo tổng kết"}
