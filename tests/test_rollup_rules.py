@@ -285,6 +285,29 @@ def test_the_report_table_and_its_summary_say_how_many_units_reported_and_what_c
     assert "(1) (2/3) mới có số liệu của một phần các đơn vị" in chart
 
 
+
+def test_a_review_stored_before_verdicts_counted_units_is_laid_out_as_it_was_issued():
+    """Its issued file must render again to the same bytes (kehoach verify): no count, no new caption."""
+    from domain.model.org import Body
+    from domain.model.review import document_of, snapshot
+
+    content = parse_plan(parse_yaml(PLAN.format(extra="    direction: at_most\n    rollup: sum"), source="kh.yaml"))
+    new = snapshot(title="T", kind="review", period_key="2026-Q4", period_label="Quý IV/2026",
+                   rollups=[roll_up(content.target("CT4"), [0.2], expected=2)], reported=["U1"], missing=["U2"],
+                   notes={}, unit_figures={"U1": {"CT4": 0.2}})
+    old = {**new, "rollups": [{k: v for k, v in r.items() if k != "incomplete"} | {"met": True}
+                              for r in new["rollups"]]}  # as the roll-up was stored then: met on 1 of 2 units
+    body = Body(id="A", name="Ủy ban nhân dân phường A", regime="state")
+
+    def layout(snap):
+        doc = document_of(snap, content=content, issuer=body, names={}, number=None, issued_on=None)
+        return next(b.rows for b in doc.blocks if b.kind == "table")[1][5], next(
+            b.text for b in doc.blocks if b.kind == "chart")
+
+    assert layout(new)[0] == "Chưa đủ số liệu (1/2 đơn vị báo cáo)" and "một phần các đơn vị" in layout(new)[1]
+    assert layout(old)[0] == "Đạt" and "một phần các đơn vị" not in layout(old)[1]
+
+
 _figures = st.lists(st.integers(min_value=0, max_value=40).map(lambda x: x / 2), min_size=1, max_size=5)
 
 

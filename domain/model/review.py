@@ -25,7 +25,7 @@ def verdict(r: Rollup) -> str:
         text = "Không có mức kế hoạch"
     else:
         text = "Đạt" if r.met else "Chưa đạt"
-    return f"{text} ({units_reported(r)})" if r.partial else text
+    return f"{text} ({units_reported(r)})" if r.partial and r.counts_units else text
 
 
 def units_reported(r: Rollup) -> str:
@@ -134,7 +134,8 @@ def rollup_chart(rollups: list[Rollup]) -> Block | None:
     no_result = [f"({i})" for i, r in drawn if r.result is None and f"({i})" not in no_baseline]
     if no_result:
         caption.append(f"Chỉ tiêu {', '.join(no_result)} chưa có số liệu.")
-    partial = [f"({i}) ({r.reported}/{r.expected})" for i, r in drawn if r.result is not None and r.partial]
+    partial = [f"({i}) ({r.reported}/{r.expected})" for i, r in drawn
+               if r.result is not None and r.partial and r.counts_units]
     if partial:
         caption.append(f"Chỉ tiêu {', '.join(partial)} mới có số liệu của một phần các đơn vị (số đơn vị đã "
                        f"báo cáo/số đơn vị được giao).")
@@ -359,9 +360,10 @@ def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollu
 
 
 def rollups_of(content: PlanContent, snap: dict) -> list[Rollup]:
-    """The snapshot's roll-ups, each with its target as the plan states it."""
+    """The snapshot's roll-ups, each with its target as the plan states it (a snapshot stored before
+    verdicts said how many units reported has no "incomplete": it is laid out as it was issued)."""
     return [Rollup(content.target(r["target"]), r["result"], r["reported"], r["expected"], r["met"],
-                   level=r.get("level")) for r in snap["rollups"]]
+                   level=r.get("level"), counts_units="incomplete" in r) for r in snap["rollups"]]
 
 
 def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[str, str], number: int | None,
