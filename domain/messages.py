@@ -315,6 +315,19 @@ MESSAGES: dict[str, str] = {
     ),
     "correction_fields": "Mục đính chính thứ {index}{where} phải có đủ at (vị trí), was (đã viết) và now (sửa lại là).",
     "correction_same": "Mục đính chính thứ {index}{where} ghi nội dung sửa giống hệt nội dung cũ («{text}»).",
+    "replace_with_alone": (
+        "--replace-with thay thế văn bản bằng một kế hoạch đã duyệt, với người ký và nội dung của kế hoạch đó; "
+        "không dùng cùng {options}. Để đính chính một số chỗ, bỏ --replace-with."
+    ),
+    "correction_signer_title": (
+        "«{user}» không phải người đã ký {reference} ({original}), nên chưa biết chức vụ ghi ở phần ký của công văn "
+        "đính chính. Hãy ghi --title «CHỨC VỤ» (ví dụ «CHỦ TỊCH»), và --capacity «TM. ỦY BAN NHÂN DÂN» nếu ký "
+        "thay mặt tập thể hoặc ký thay."
+    ),
+    "correction_signer_no_role": (
+        "«{user}» không có vai trò «ký ban hành» tại {body}, nên không ký được công văn đính chính {reference}. "
+        "Người có thể ký: {signers}. Hãy chọn một người bằng --signer, hoặc bổ sung vai trò trong tệp tổ chức."
+    ),
     "register_needs_body": "Hãy chọn sổ của cơ quan nào bằng --body MÃ_CƠ_QUAN (các cơ quan đã ban hành văn bản: {bodies}).",
     "register_term_for_state": "{body} là cơ quan nhà nước: sổ văn bản đi đánh số theo năm, hãy dùng --year thay cho --term.",
     "register_unknown_type": "Không có loại văn bản «{value}». Các loại: {types}.",
@@ -338,6 +351,18 @@ MESSAGES: dict[str, str] = {
     "verify_altered": (
         "Tệp {file} mang tên văn bản {reference} ban hành ngày {date} nhưng nội dung khác tệp đã ban hành: "
         "tệp đã bị sửa. Hãy dùng bản lưu gốc (kehoach register cho biết tên tệp và SHA-256)."
+    ),
+    "verify_claims_altered": (
+        "Tệp {file} ghi «{printed}»: đó là văn bản {reference} của {body} ban hành ngày {date}, nhưng nội dung "
+        "tệp khác tệp đã ban hành ({file_name}, SHA-256 {expected}): tệp đã bị sửa. Hãy dùng bản lưu gốc."
+    ),
+    "verify_claims_other_date": (
+        "Tệp {file} ghi «{printed}», nhưng văn bản {reference} của {body} được ban hành ngày {date} và nội dung "
+        "tệp khác tệp đã ban hành (SHA-256 {expected}): tệp đã bị sửa, cả ngày ban hành. Hãy dùng bản lưu gốc."
+    ),
+    "verify_claims_unknown": (
+        "Tệp {file} ghi «{printed}», nhưng sổ văn bản đi không có văn bản nào số {reference}: đây không phải là "
+        "văn bản đã ban hành (SHA-256 {digest})."
     ),
     "verify_stored_altered": (
         "Tệp khớp SHA-256 văn bản {reference}, nhưng bản lưu trong cơ sở dữ liệu hoặc nhật ký không còn khớp: "
@@ -363,8 +388,38 @@ MESSAGES: dict[str, str] = {
         "số có thể bị cấp trùng."
     ),
     "audit_mark_unrecorded": (
-        "Văn bản {reference} mang tình trạng «{status}» không có sự kiện tương ứng trong nhật ký (bị thêm ngoài kehoach)."
+        "Văn bản {reference} mang tình trạng «{status}» không khớp sự kiện nào trong nhật ký (bị thêm hoặc sửa ngoài "
+        "kehoach: ngày, lý do hoặc văn bản đính chính, thay thế)."
     ),
+    "mail_cancelled": "Không gửi: văn bản {reference} {status} trước khi thư được gửi.",
+    "mail_document_withdrawn": (
+        "Thư #{id} mang văn bản {reference}, văn bản này {status}: không gửi lại. Nơi nhận đã được báo bằng thư "
+        "thu hồi hoặc thay thế (kehoach mail list)."
+    ),
+    "archive_file_differs": (
+        "Thư mục văn bản {directory} có tệp trùng tên văn bản đã ban hành nhưng nội dung khác: {files}. kehoach "
+        "không ghi đè (đó là bằng chứng tệp đã bị sửa). Chạy «kehoach audit verify» để xem; cất tệp đó sang chỗ "
+        "khác: bản đã ban hành được ghi lại ở lần ghi thư mục văn bản tiếp theo."
+    ),
+    "audit_document_changed": (
+        "Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {fields} khác với lúc vào sổ (sự kiện #{event} của "
+        "nhật ký)."
+    ),
+    "verify_record_changed": (
+        "Tệp khớp SHA-256 văn bản {reference}, nhưng dòng của văn bản trong sổ đã bị sửa ngoài kehoach: {fields} "
+        "khác với lúc vào sổ. Chạy «kehoach audit verify» để xem chỗ bị sửa."
+    ),
+    "document_field_number": "số",
+    "document_field_reference": "số, ký hiệu",
+    "document_field_series": "sổ (năm hoặc nhiệm kỳ)",
+    "document_field_issued_on": "ngày ban hành",
+    "document_field_file_name": "tên tệp",
+    "document_field_sha256": "mã SHA-256",
+    "document_field_signer": "người ký",
+    "document_field_body": "cơ quan ban hành",
+    "document_field_doc_type": "loại văn bản",
+    "document_field_subject": "trích yếu",
+    "document_field_facts_sha256": "dữ liệu dựng văn bản (nội dung đính chính, kỳ báo cáo, các báo cáo)",
     "mail_postponed": (
         "máy chủ thư tạm thời không nhận ({error}). Các bước trước đã được lưu; thư vẫn nằm trong hộp thư đi. "
         "Kiểm tra cấu hình KEHOACH_SMTP_* rồi chạy «kehoach mail send» để gửi tiếp."
@@ -378,6 +433,9 @@ MESSAGES: dict[str, str] = {
     "mail_kind_report_request": "đề nghị báo cáo",
     "mail_kind_reminder": "nhắc báo cáo",
     "mail_kind_receipt_reminder": "nhắc xác nhận đã nhận",
+    "mail_kind_correction": "đính chính văn bản",
+    "mail_kind_replacement": "văn bản thay thế",
+    "mail_kind_withdrawal": "thu hồi văn bản",
     "mail_unknown": "Không có thư #{id} trong hộp thư đi. Dùng «kehoach mail list» để xem các thư.",
     "mail_not_failed": (
         "Thư #{id} đang ở trạng thái «{status}»; chỉ đưa lại vào hàng chờ được thư ở trạng thái «không gửi được»."

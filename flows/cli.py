@@ -912,6 +912,7 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     """Tệp này có đúng là văn bản đã ban hành không: văn bản nào, ai ký, gửi ai, còn hiệu lực không."""
     import json
 
+    from domain.adapters.docx_read import read_docx_bytes
     from domain.services import register as reg
 
     if not file.is_file():
@@ -921,7 +922,7 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     def go():
         with runtime.uow() as uow:
             return reg.verify_file(uow=uow, data=file.read_bytes(), name=file.name, render=runtime.render_docx,
-                                   tz=runtime.now().tzinfo)
+                                   tz=runtime.now().tzinfo, read_text=read_docx_bytes)
 
     check = run(go)
     if as_json:
@@ -930,6 +931,21 @@ def verify_file(file: Path = typer.Argument(..., help="Tệp văn bản cần ki
     else:
         _print_check(check)
     raise typer.Exit(VERIFY_EXIT[check.verdict])
+
+
+def _shown(value) -> str:
+    """An ISO date or time of the --json output as a reader writes it: "23/11/2026", "14:56 ngày 23/11/2026"."""
+    from datetime import date, datetime
+
+    if not value:
+        return "—"
+    text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    try:
+        if "T" not in text:
+            return f"{date.fromisoformat(text):%d/%m/%Y}"
+        return f"{datetime.fromisoformat(text):%H:%M ngày %d/%m/%Y}"
+    except ValueError:
+        return text
 
 
 VERIFY_EXIT = {"issued": 0, "unknown": 3, "altered": 4, "stored_altered": 5, "rerender_differs": 6}
@@ -942,16 +958,17 @@ def _print_check(check) -> None:
     if not d:
         return
     table = Table(show_header=False)
-    table.add_row("Văn bản", f"{d['doc_type']} số {d['reference']} ngày {d['issued_on']}: {d['subject']}")
+    table.add_row("Văn bản", f"{d['doc_type']} số {d['reference']} ngày {_shown(d['issued_on'])}: {d['subject']}")
     if d["copy_for"]:
         table.add_row("Bản gửi riêng", d["copy_for"])
     table.add_row("Người ký", f"{d['signer_capacity']} — {d['signer']}" if d["signer_capacity"] else d["signer"])
-    table.add_row("Vào sổ", f"{d['registered_at']} ({d['registered_by']})")
+    table.add_row("Vào sổ", f"{_shown(d['registered_at'])} ({d['registered_by']})")
     table.add_row("Nơi nhận", "\n".join(d["recipients"]))
-    table.add_row("Đã gửi", "\n".join(f"{s['recipient']} <{s['email']}> lúc {s['sent_at']}" for s in d["sent"])
-                  or "chưa gửi thư nào")
+    table.add_row("Đã gửi", "\n".join(f"{s['recipient']} <{s['email']}> lúc {_shown(s['sent_at'])}"
+                                       for s in d["sent"]) or "chưa gửi thư nào")
     if d["confirmed"]:
-        table.add_row("Đã xác nhận", "\n".join(f"{c['recipient']} lúc {c['confirmed_at']}" for c in d["confirmed"]))
+        table.add_row("Đã xác nhận", "\n".join(f"{c['recipient']} lúc {_shown(c['confirmed_at'])}"
+                                              for c in d["confirmed"]))
     table.add_row("Tình trạng", d["status_name"] + (f" — {d['notes']}" if d["notes"] else ""))
     console.print(table)
 
@@ -967,9 +984,21 @@ def document_correct(
     file: Optional[Path] = typer.Option(None, "--file", help="Tệp YAML: danh sách các mục at/was/now."),
     replace_with: Optional[int] = typer.Option(None, "--replace-with", help="Thay thế bằng kế hoạch số # này "
                                                "(đã duyệt): ký ban hành kế hoạch mới với số mới."),
+    signer: Optional[str] = typer.Option(None, "--signer", help="Người ký công văn đính chính (có vai trò ký tại "
+                                         "cơ quan ban hành); mặc định: người đã ký văn bản gốc."),
+    title: Optional[str] = typer.Option(None, "--title", help="Chức vụ của người ký, ví dụ «CHỦ TỊCH» (cần khi "
+                                        "người ký khác người đã ký văn bản gốc)."),
+    capacity: Optional[list[str]] = typer.Option(None, "--capacity", metavar="DÒNG", help="Dòng thẩm quyền ký, ví dụ «TM. ỦY BAN "
+                                                 "NHÂN DÂN», «KT. CHỦ TỊCH» (ghi lần lượt từng dòng)."),
 ) -> None:
     """Đính chính (công văn đính chính, số mới) hoặc thay thế (kế hoạch mới) một văn bản đã ban hành."""
     if replace_with is not None:
+        extra = [name for name, value in (("--at", at), ("--was", was), ("--now", now_), ("--file", file),
+                                          ("--signer", signer), ("--title", title), ("--capacity", capacity))
+                 if value]
+        if extra:
+            console.print(f"[bold red]Lỗi:[/] {message('replace_with_alone', options=', '.join(extra))}")
+            raise typer.Exit(2)
         plan_issue(replace_with, actor, None, reference)
         return
     from domain.adapters.yaml_source import load_yaml
@@ -981,15 +1010,22 @@ def document_correct(
         parsed = parse_corrections(items, source=str(file) if file else "")
         with runtime.uow() as uow:
             doc_id = corrections.correct_document(uow=uow, reference=reference, corrections=parsed, actor=actor,
-                                                  now=runtime.now(), render=runtime.render_docx)
+                                                  now=runtime.now(), render=runtime.render_docx,
+                                                  id_domain=runtime.settings().message_id_domain, signer=signer,
+                                                  title=title, capacity=tuple(capacity or ()))
         with runtime.uow() as uow:
             doc = uow.documents.get(doc_id)
-            runtime.write_documents(plans.issued_files(uow=uow, plan_id=doc.plan_id))
-            return doc.reference, doc.file_name, doc.sha256
+            return doc.plan_id, doc.reference, doc.file_name, doc.sha256
 
-    ref, name, digest = run(go)
+    def archive():
+        with runtime.uow() as uow:
+            runtime.write_documents(plans.issued_files(uow=uow, plan_id=plan))
+
+    plan, ref, name, digest = run(go)
     console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
                           digest=digest))
+    _deliver(plan)
+    run(archive)  # after the letter is recorded and sent: an altered file in the folder stops nothing before
 
 
 @document_app.command("withdraw")
@@ -1002,10 +1038,21 @@ def document_withdraw(
 
     def go():
         with runtime.uow() as uow:
-            corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor, now=runtime.now())
+            return corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor,
+                                                 now=runtime.now(), id_domain=runtime.settings().message_id_domain)
 
-    run(go)
+    plan = run(go)
     console.print(message("document_withdrawn", reference=reference, reason=reason.strip()))
+    _deliver(plan)
+
+
+def _deliver(plan: int) -> None:
+    """Flow «deliver-mail»: send what the decision queued (the letter, the notice of withdrawal) to each body
+    that received the document."""
+    totals = run(lambda: _lifecycle().deliver_mail(plan))
+    console.print(message("mail_sent_summary", sent=totals["sent"], failed=totals["failed"]))
+    if totals["failed"]:
+        console.print(message("mail_failed_hint"))
 
 
 @app.command("serve")

@@ -241,7 +241,18 @@ def pending_messages(plan_id: int | None) -> list[int]:
 
 
 # --- tasks: one I/O each ---------------------------------------------------------------------
-@task(**IO_RETRIES)
+def not_refused(task, task_run, state) -> bool:
+    """Retry a write after an I/O failure, not after a refusal (an altered file kehoach will not overwrite)."""
+    try:
+        state.result()
+    except DomainError:
+        return False
+    except BaseException:
+        return True
+    return False
+
+
+@task(**IO_RETRIES, retry_condition_fn=not_refused)
 def write_documents(plan_id: int) -> int:
     """Write the plan's issued documents and each recipient's copy to the archive folder (idempotent)."""
     with runtime.uow() as uow:
@@ -266,7 +277,7 @@ def send_chunk(ids: list[int], delivery: str, chunk: int, total: int) -> dict:
     return outbox.send_rows(ids, delivery=delivery, chunk=chunk, total=total)
 
 
-@task(**IO_RETRIES)
+@task(**IO_RETRIES, retry_condition_fn=not_refused)
 def write_plans_documents(plan_ids: list[int]) -> int:
     """Write the issued documents and copies of a chunk of plans to the archive folder (idempotent)."""
     with runtime.uow() as uow:

@@ -50,14 +50,29 @@ PERIOD_CONTEXT = {
 
 
 RECEIPT_CONTEXT = {"receipt_code": "K7M2Q-9XH4T"}
+ORIGINAL_CONTEXT = {"original": "Kế hoạch số 05/KH-UBND ngày 23/11/2026", "original_reference": "05/KH-UBND",
+                    "original_subject": "Công tác dân vận năm 2027"}
+NEW_CONTEXT = {"new": "Công văn số 07/UBND ngày 30/11/2026", "new_reference": "07/UBND",
+               "new_subject": "V/v đính chính Kế hoạch số 05/KH-UBND ngày 23/11/2026", "new_issued_on": "30/11/2026",
+               "new_signer": "Nguyễn Thị Tâm",
+               "corrections": [{"at": "Mục II, chỉ tiêu (4)", "was": "giảm 0,5%/năm", "now": "giảm 1%/năm"}]}
+MARK_CONTEXTS = {
+    "correction": {**BASE_CONTEXT, **ORIGINAL_CONTEXT, **NEW_CONTEXT},
+    "replacement": {**BASE_CONTEXT, **ORIGINAL_CONTEXT, **NEW_CONTEXT, "new": "Kế hoạch số 07/KH-UBND ngày 30/11/2026",
+                    "new_reference": "07/KH-UBND", "new_subject": "Công tác dân vận năm 2027 (thay thế)"},
+    "withdrawal": {**BASE_CONTEXT, **ORIGINAL_CONTEXT, "reason": "Ban hành chưa đúng thẩm quyền",
+                   "withdrawn_on": "30/11/2026"},
+}
 
 
 def make_mail(kind: str = "distribution", number: int = 1, **changes) -> OutgoingMail:
     context = {
         "distribution": {**BASE_CONTEXT, **RECEIPT_CONTEXT},
         "receipt_reminder": {**BASE_CONTEXT, **RECEIPT_CONTEXT, "sent_on": "24/11/2026"},
+        **MARK_CONTEXTS,
     }.get(kind, {**BASE_CONTEXT, **PERIOD_CONTEXT})
-    attachments = (Attachment(FILENAME, DOCX),) if kind in ("distribution", "receipt_reminder") else ()
+    attachments = ((Attachment(FILENAME, DOCX),) if kind in ("distribution", "receipt_reminder", "correction",
+                                                             "replacement") else ())
     mail = OutgoingMail(kind=kind, to_email="mttq@hoabinh.gov.vn", to_name=BASE_CONTEXT["recipient_name"],
                         message_id=f"<kehoach.1.{kind}.{number:04d}@hoabinh.gov.vn>",
                         context=context, attachments=attachments)

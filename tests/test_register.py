@@ -22,6 +22,14 @@ from tests.test_services import (ID_DOMAIN, add_users, create, db_path, decide, 
                                  refused, review, submit)
 
 
+@pytest.fixture
+def cli(cli, monkeypatch):
+    """The shared `cli` (tests/conftest.py), without the deliver-mail flow after a correction or a withdrawal
+    (tests/test_correction_flows.py runs it against a mail server)."""
+    monkeypatch.setattr("flows.cli._deliver", lambda plan: None)
+    return cli
+
+
 def book(uow_factory, body="UBND-HB", **filters) -> register.Register:
     with uow_factory() as uow:
         return register.register(uow=uow, body_id=body, **{"year": 2026, **filters})
@@ -54,8 +62,11 @@ def lifecycle(uow_factory, plan_data, now) -> dict:
     return {"plan": plan_id, "plan_doc": plan_doc, "review_doc": review_doc}
 
 
+ITEMS = [{"at": "Mục II, chỉ tiêu (4)", "was": "giảm 0,5%/năm", "now": "giảm 1%/năm"}]
+
+
 def correct(uow_factory, reference, now, actor="hoa.vt", items=None) -> int:
-    items = items or [{"at": "Mục II, chỉ tiêu (4)", "was": "giảm 0,5%/năm", "now": "giảm 1%/năm"}]
+    items = items or ITEMS
     with uow_factory() as uow:
         return corrections.correct_document(uow=uow, reference=reference, corrections=parse_corrections(items),
                                             actor=actor, now=now, render=render_docx)
@@ -267,6 +278,53 @@ def test_a_plan_changed_in_the_database_behind_kehoachs_back_is_named_by_both_ch
     assert not verdict.ok and "kế hoạch #1" in verdict.message and "01/KH-UBND" in verdict.message
 
 
+@pytest.mark.parametrize("statement, named", [
+    ("UPDATE document SET subject = 'Một trích yếu khác' WHERE id = 1", "trích yếu"),
+    ("UPDATE document SET signer_id = 'hung.cvp' WHERE id = 1", "người ký"),
+    ("UPDATE document SET issued_on = '2026-11-20' WHERE id = 1", "ngày ban hành"),
+    ("UPDATE document SET body_id = 'UBND-QUAN' WHERE id = 1", "cơ quan ban hành"),
+    ("UPDATE document SET facts = '{\"corrections\": []}' WHERE id = 4", "dữ liệu dựng văn bản"),
+])
+def test_an_issued_documents_row_changed_in_the_database_is_named_field_by_field_by_both_checks(
+        org, plan_data, db_url, now, statement, named):
+    ids = lifecycle(org, plan_data, now)
+    correct(org, "01/KH-UBND", now)
+    doc_id = int(statement.rsplit("=", 1)[1])
+    name, data = stored(org, doc_id)
+    with closing(sqlite3.connect(db_path(db_url))) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+        conn.execute("DROP TRIGGER document_no_update")
+        conn.execute(statement)
+        conn.commit()
+    files = _all_files(org)
+    with org() as uow:
+        verdict = audit.verify(uow=uow, read_file=files.get)
+    reference = "01/KH-UBND" if doc_id == ids["plan_doc"] else "04/UBND"
+    assert not verdict.ok and f"Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {named}" in verdict.message
+    result = check(org, data, name)
+    assert result.verdict == "stored_altered" and named in result.message and reference in result.message
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE document_mark SET reason = 'Một lý do khác'",
+    "UPDATE document_mark SET by_document_id = 2",
+])
+def test_a_withdrawal_or_correction_mark_changed_in_the_database_is_named_by_the_audit_check(
+        org, plan_data, db_url, now, statement):
+    lifecycle(org, plan_data, now)
+    correct(org, "01/KH-UBND", now)
+    withdraw(org, "03/BC-UBND", now)
+    with closing(sqlite3.connect(db_path(db_url))) as conn:
+        conn.execute("DROP TRIGGER document_mark_no_update")
+        conn.execute(statement)
+        conn.commit()
+    files = _all_files(org)
+    with org() as uow:
+        verdict = audit.verify(uow=uow, read_file=files.get)
+    assert not verdict.ok and "không khớp sự kiện nào trong nhật ký" in verdict.message
+
+
 def _all_files(uow_factory) -> dict[str, bytes]:
     with uow_factory() as uow:
         files = {d.file_name: d.content for d in uow.documents.all()}
@@ -293,6 +351,74 @@ def test_the_verify_command_exits_0_for_an_issued_file_and_non_zero_otherwise(or
     assert code == 3 and json.loads(out)["verdict"] == "unknown"
     code, out = cli("verify", str(tmp_path / "khong-co.docx"))
     assert code == 2 and "Không tìm thấy tệp" in out
+
+
+def edited(data: bytes, old: str, new: str) -> bytes:
+    """The .docx with `old` replaced by `new` in the one paragraph that has it, as a hand in Word would."""
+    import io
+
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    paragraphs = list(doc.paragraphs) + [p for t in doc.tables for row in t.rows for c in row.cells
+                                         for p in c.paragraphs]
+    (paragraph,) = {id(p._p): p for p in paragraphs if old in p.text}.values()
+    text = paragraph.text.replace(old, new)
+    for run in paragraph.runs[1:]:
+        run.text = ""
+    paragraph.runs[0].text = text
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_the_number_and_date_a_document_prints_are_read_in_both_styles_and_a_blank_number_is_no_claim():
+    from domain.model.importer import read_number_claim
+
+    state = read_number_claim(["ỦY BAN NHÂN DÂN\nPHƯỜNG HÒA BÌNH\n", "Số: 2/UBND\n",
+                               "Hòa Bình, ngày 23 tháng 11 năm 2026\n"])
+    assert (state.reference, state.issued_on, state.number_line) == ("02/UBND", date(2026, 11, 23), "Số: 2/UBND")
+    party = read_number_claim(["ĐẢNG BỘ QUẬN KIẾN AN\nĐẢNG ỦY PHƯỜNG HÒA BÌNH\n*\nSố 01-KH/ĐU\n",
+                               "Hòa Bình, ngày 05 tháng 3 năm 2026\n"])
+    assert (party.reference, party.issued_on) == ("01-KH/ĐU", date(2026, 3, 5))
+    assert read_number_claim(["Số:      /KH-UBND\n", "Hòa Bình, ngày    tháng    năm 2026\n"]) is None
+    assert read_number_claim(["Biên bản họp tổ dân phố\n"]) is None and read_number_claim([]) is None
+
+
+def test_a_file_known_neither_by_hash_nor_by_name_is_named_by_the_number_it_prints_as_altered(org, plan_data, now,
+                                                                                            cli, tmp_path):
+    from domain.adapters.docx_read import read_docx_bytes
+
+    ids = lifecycle(org, plan_data, now)
+    name, original = stored(org, ids["plan_doc"])
+    altered = edited(original, "giảm 0,5%/năm", "giảm 5%/năm")
+
+    def verdict(data: bytes) -> register.FileCheck:
+        with org() as uow:
+            return register.verify_file(uow=uow, data=data, name="ke-hoach-nhan-duoc.docx", render=render_docx,
+                                        read_text=read_docx_bytes)
+
+    found = verdict(altered)
+    assert found.verdict == "altered" and found.document["reference"] == "01/KH-UBND"
+    assert found.message.startswith("Tệp ke-hoach-nhan-duoc.docx ghi «Số: 01/KH-UBND, ngày 23/11/2026»: đó là văn "
+                                    "bản 01/KH-UBND của Ủy ban nhân dân phường Hòa Bình ban hành ngày 23/11/2026")
+    assert "tệp đã bị sửa" in found.message and name in found.message
+    other_day = verdict(edited(altered, "ngày 23 tháng 11 năm 2026", "ngày 20 tháng 11 năm 2026"))
+    assert other_day.verdict == "altered" and "ngày 20/11/2026" in other_day.message
+    assert "ban hành ngày 23/11/2026" in other_day.message
+    unknown = verdict(edited(original, "Số: 01/KH-UBND", "Số: 07/KH-UBND"))
+    assert unknown.verdict == "unknown" and "không có văn bản nào số 07/KH-UBND" in unknown.message
+    assert verdict(b"not a docx").verdict == "unknown"
+    exported = "\n".join(["ỦY BAN NHÂN DÂN", "PHƯỜNG HÒA BÌNH", "Số: 01/KH-UBND",  # its text export
+                          "Hòa Bình, ngày 23 tháng 11 năm 2026", "KẾ HOẠCH", "Thực hiện công tác dân vận"])
+    assert verdict(exported.encode("utf-8")).document["reference"] == "01/KH-UBND"
+
+    path = tmp_path / "ke-hoach-nhan-duoc.docx"
+    path.write_bytes(altered)
+    code, out = cli("verify", str(path))
+    assert code == 4 and "Không hợp lệ" in out and "đó là văn bản 01/KH-UBND" in out and "Nguyễn Thị Tâm" in out
+    code, out = cli("verify", str(path), "--json")
+    assert code == 4 and json.loads(out)["document"]["reference"] == "01/KH-UBND"
 
 
 # --- corrections, replacements, withdrawals ---------------------------------------------------------------
@@ -529,8 +655,20 @@ def test_the_shell_recipe_of_the_docs_agrees_with_sha256sum_and_fails_on_a_tampe
 
 
 def test_a_review_issued_before_its_reports_were_kept_is_listed_and_said_not_to_render_again(org, plan_data, db_url,
-                                                                                             now):
+                                                                                             now, monkeypatch):
+    from domain.services import plans
+
+    def older_register_facts(doc):  # what a register event recorded before it kept the trích yếu and the facts' hash
+        data = recorded(doc)
+        return {k: v for k, v in data.items() if k not in ("subject", "body", "doc_type", "facts_sha256")}
+
+    recorded = plans.document_facts
+    from domain.services import reviews
+
+    for module in (reporting, reviews):
+        monkeypatch.setattr(module, "document_facts", older_register_facts)
     ids = lifecycle(org, plan_data, now)
+    monkeypatch.undo()
     with closing(sqlite3.connect(db_path(db_url))) as conn:  # as a database from before migration 0006 holds it
         conn.execute("DROP TRIGGER document_no_update")
         conn.execute("UPDATE document SET facts = NULL WHERE id = ?", (ids["review_doc"],))
@@ -552,6 +690,95 @@ def test_correcting_from_the_command_line_files_the_letter_and_names_its_number(
     (written,) = [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]
     code, out = cli("verify", str(written))
     assert code == 0 and "đúng là văn bản 04/UBND" in out
+
+
+def test_the_correction_letter_is_signed_by_the_original_signer_unless_another_signer_of_the_body_is_named(
+        org, plan_data, now, tmp_path):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    letter_id = correct(org, "01/KH-UBND", now)  # by default, whoever signed the plan
+    text = _docx_text(stored(org, letter_id)[1])
+    assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text and "Nguyễn Thị Tâm" in text
+    with org() as uow:
+        assert uow.documents.get(letter_id).signer_id == "tam.pct"
+
+    items = parse_corrections([{"at": "Mục III", "was": "quý I", "now": "quý II"}])
+    with org() as uow:
+        letter_id = corrections.correct_document(uow=uow, reference="01/KH-UBND", corrections=items, actor="hoa.vt",
+                                                 now=now, render=render_docx, signer="binh.ct", title="CHỦ TỊCH",
+                                                 capacity=("TM. ỦY BAN NHÂN DÂN",))
+    name, data = stored(org, letter_id)
+    text = _docx_text(data)
+    assert "TM. ỦY BAN NHÂN DÂN" in text and "\nCHỦ TỊCH" in text and "Lê Văn Bình" in text
+    assert "Nguyễn Thị Tâm" not in text and "KT. CHỦ TỊCH" not in text
+    entry = next(e for e in book(org).entries if e.document_id == letter_id)
+    assert entry.signer == "Lê Văn Bình" and entry.signer_capacity == "TM. ỦY BAN NHÂN DÂN, CHỦ TỊCH"
+    assert check(org, data, name).ok  # laid out again with its own signer: the same bytes
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert format_faults(path, "state") == {}
+
+
+def test_a_correction_signer_without_the_signer_role_or_without_a_title_is_refused_and_draws_no_number(
+        org, plan_data, now):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    items = parse_corrections(ITEMS)
+
+    def attempt(**signing):
+        with org() as uow:
+            corrections.correct_document(uow=uow, reference="01/KH-UBND", corrections=items, actor="hoa.vt", now=now,
+                                         render=render_docx, **signing)
+
+    error = refused("correction_signer_no_role", attempt, signer="hung.cvp")
+    assert "hung.cvp" in str(error) and "tam.pct (Nguyễn Thị Tâm)" in str(error) and "binh.ct" in str(error)
+    refused("correction_signer_no_role", attempt, signer="hoa.vt", title="CHÁNH VĂN PHÒNG")
+    refused("unknown_user", attempt, signer="khong.co")
+    error = refused("correction_signer_title", attempt, signer="binh.ct")
+    assert "--title" in str(error) and "Nguyễn Thị Tâm" in str(error)
+    assert references(book(org)) == ["01/KH-UBND", "02/UBND", "03/BC-UBND"]  # no number drawn
+    with org() as uow:
+        assert not [e for e in uow.audit.events() if e.action == "correct"]
+
+
+def test_correcting_from_the_command_line_with_another_signer_names_the_refusal_or_files_the_letter(
+        org, plan_data, now, cli, docs_dir):
+    lifecycle(org, plan_data, now)
+    add_users(org, now, {"id": "binh.ct", "name": "Lê Văn Bình", "roles": {"UBND-HB": ["signer"]}})
+    args = ("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)", "--was",
+            "giảm 0,5%/năm", "--now", "giảm 1%/năm")
+    code, out = cli(*args, "--signer", "lan.vp")
+    assert code == 1 and "«lan.vp» không có vai trò «ký ban hành» tại Ủy ban nhân dân phường Hòa Bình" in out
+    code, out = cli(*args, "--signer", "binh.ct")
+    assert code == 1 and "--title" in out
+    code, out = cli(*args, "--signer", "binh.ct", "--title", "CHỦ TỊCH", "--capacity", "TM. ỦY BAN NHÂN DÂN")
+    assert code == 0 and "Công văn số 04/UBND" in out, out
+    (written,) = [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]
+    assert "Lê Văn Bình" in _docx_text(written.read_bytes())
+    code, out = cli("document", "correct", "01/KH-UBND", "--replace-with", "9", "--signer", "binh.ct", "--as",
+                    "tam.pct")
+    assert code == 2 and "không dùng cùng --signer" in out
+
+
+def test_an_issued_file_altered_on_disk_is_never_overwritten_and_stays_named_by_the_audit_check(
+        org, plan_data, now, cli, docs_dir):
+    from domain.adapters import files
+
+    ids = lifecycle(org, plan_data, now)
+    name, original = stored(org, ids["plan_doc"])
+    files.write_files(docs_dir, [(name, original)])
+    (docs_dir / name).write_bytes(original + b"sua")
+    code, out = cli("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)",
+                    "--was", "giảm 0,5%/năm", "--now", "giảm 1%/năm")
+    assert code == 1 and "Đã đính chính 01/KH-UBND bằng Công văn số 04/UBND" in out
+    assert "không ghi đè" in out and name in out
+    assert (docs_dir / name).read_bytes() == original + b"sua"  # the evidence is kept
+    assert [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]  # the others are written
+    code, out = cli("audit", "verify")
+    assert code == 2 and name in out and "tệp trên đĩa không khớp SHA-256" in out
+    (docs_dir / name).unlink()  # put aside: the next write puts the issued file back
+    assert files.write_files(docs_dir, [(name, original)]) == [docs_dir / name]
+    assert (docs_dir / name).read_bytes() == original
 
 
 def test_an_issue_date_that_is_not_a_date_is_refused_before_anything_runs(org, plan_data, now, cli):

@@ -56,6 +56,23 @@ def read_source(path: Path) -> tuple[list[str | Table], list[str]]:
     return items, notes
 
 
+def read_docx_bytes(data: bytes) -> list[str | Table]:
+    """The items of a .docx given as bytes, as `read_source` reads them (TCVN3 converted); a text file (its
+    text export) as one item; [] when the bytes are neither (`kehoach verify` then has no text to go by)."""
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError):
+        try:
+            text, _ = decode_text(data)
+        except DomainError:
+            return []
+        return [text] if "\x00" not in text else []
+    items = list(_items(document))
+    if _uses_vn_fonts(document) or looks_tcvn3("\n".join(i for i in items if isinstance(i, str))):
+        items = [tcvn3_to_unicode(i) if isinstance(i, str) else i for i in items]
+    return items
+
+
 def _items(document):
     body = document.element.body
     for child in body.iterchildren():

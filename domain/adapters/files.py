@@ -4,19 +4,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from domain.messages import DomainError
+
 
 def write_files(directory: Path, files: list[tuple[str, bytes]]) -> list[Path]:
-    """Write each (name, bytes) unless an identical file is already there; returns the paths written."""
+    """Write each (name, bytes) unless an identical file is already there; returns the paths written.
+
+    A file already there with other bytes is an issued document changed on disk: it is left as it is (the
+    evidence `kehoach audit verify` names) and, once the others are written, refused with its name."""
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, differing = [], []
     for name, data in files:
         path = directory / name
-        if path.exists() and path.read_bytes() == data:
+        if path.exists():
+            if path.read_bytes() != data:
+                differing.append(name)
             continue
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
         written.append(path)
+    if differing:
+        raise DomainError("archive_file_differs", directory=directory, files="; ".join(differing))
     return written
 
 

@@ -39,13 +39,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 # The data classes and errors live in the pure model (domain.services catches these very classes);
 # they are re-exported here so callers of the adapter need one import.
 from domain.model.mail import Attachment, OutgoingMail, PermanentMailError, TransientMailError
+from domain.model.corrections import MARK_NOTICE_KINDS  # correction, replacement, withdrawal
 from domain.model.notices import NOTICE_KINDS  # the workflow's notices: approvals, issue, overdue
 
 __all__ = ["Attachment", "OutgoingMail", "render_mail", "render_parts", "SmtpSender", "TransientMailError",
            "PermanentMailError", "MailSink", "KINDS", "TEMPLATE_DIR"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "mail"
-KINDS = ("distribution", "report_request", "reminder", "receipt_reminder")
+KINDS = ("distribution", "report_request", "reminder", "receipt_reminder", *MARK_NOTICE_KINDS)
 MAX_FILENAME_BYTES = 255  # a file system's limit; also keeps the unfolded filename*= line < 998
 
 

@@ -8,6 +8,7 @@ Pure: same data, same document.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +19,19 @@ from domain.model.documents import Block, OfficialDocument, file_stem, header_fi
 from domain.model.forms import dmy
 from domain.model.org import Body
 from domain.model.plan import PlanContent
+
+# A change of an issued document's standing -> the message ("thư báo") each body that received it gets:
+# the correction letter attached, the replacement plan attached, or the withdrawal with its reason.
+MARK_NOTICES: dict[str, str] = {"correct": "correction", "replace": "replacement", "withdraw": "withdrawal"}
+MARK_NOTICE_KINDS: tuple[str, ...] = tuple(MARK_NOTICES.values())
+
+
+def notice_recipients(received: Iterable[str], *, receiving_anyway: Iterable[str] = ()) -> list[str]:
+    """Who is told of a correction, replacement or withdrawal: each body the document was sent to, once, in
+    the order it was sent, except those that receive the new document anyway (a replacement plan's own
+    recipients get it by its distribution, which says what it replaces)."""
+    skip = set(receiving_anyway)
+    return [body for body in dict.fromkeys(received) if body not in skip]
 
 
 @dataclass(frozen=True)

@@ -978,3 +978,39 @@ def unmatched_bodies(plan: ImportedPlan, body_ids: dict[str, str]) -> list[str]:
             if name.casefold() not in body_ids:
                 seen.setdefault(name, None)
     return list(seen)
+
+
+# --- what a document says it is ---------------------------------------------------------------------
+
+HEADER_LINES = 40  # the number and date lines stand in the header, before the body
+
+
+@dataclass(frozen=True)
+class NumberClaim:
+    """The number ("Số: 01/KH-UBND", "Số 01-KH/ĐU") and the date a document's header prints: which
+    issued document it claims to be, whatever its bytes."""
+
+    reference: str  # as the register writes it: "01/KH-UBND", "01-KH/ĐU"
+    issued_on: date | None
+    number_line: str  # as printed
+
+
+def read_number_claim(items: list[str | Table]) -> NumberClaim | None:
+    """The first filled-in number line of a document's header and the date line near it; None when the
+    text has no numbered "Số" line (a draft, or not an official document)."""
+    scratch = ImportedPlan()
+    printed = None
+    lines = [strip_marks(line) for item in items if isinstance(item, str) for line in clean_text(item).split("\n")]
+    for line in lines[:HEADER_LINES]:
+        for seg in _segments(line):
+            if printed is None and _NUMBER_LINE.match(seg):
+                _read_number(scratch, seg)
+                if scratch.number and scratch.symbol:
+                    printed = seg
+            elif scratch.date is None and _DATE.search(seg):
+                _read_date(scratch, seg)
+    if printed is None:
+        return None
+    number = int(scratch.number)
+    reference = f"{number:02d}-{scratch.symbol}" if scratch.regime == "party" else f"{number:02d}/{scratch.symbol}"
+    return NumberClaim(reference=reference, issued_on=scratch.date, number_line=printed)

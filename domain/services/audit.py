@@ -6,6 +6,7 @@ from typing import Callable
 
 from domain.messages import message
 from domain.model.audit import Event, canonical, first_broken, sha256
+from domain.services.plans import changed_fields
 
 
 def trail(*, uow, plan_id: int) -> list[Event]:
@@ -51,8 +52,8 @@ def verify(*, uow, read_file: Callable[[str], bytes | None]) -> Verdict:
 
 def _changed_records(uow, events: list[Event]) -> str | None:
     """What the issued documents were built from, checked against the trail: each issued plan's content
-    against the hash its last create/edit event recorded, each register counter against the numbers
-    drawn, each mark on a document against its event."""
+    against the hash its last create/edit event recorded, each document's row against its register event,
+    each register counter against the numbers drawn, each mark on a document against its event."""
     content_hash: dict[int, str] = {}
     for e in events:
         if e.action in ("create", "edit") and e.plan_id is not None and e.data.get("content_sha256"):
@@ -61,6 +62,13 @@ def _changed_records(uow, events: list[Event]) -> str | None:
         if plan.document_id is not None and plan.id in content_hash \
                 and sha256(canonical(plan.content)) != content_hash[plan.id]:
             return message("audit_plan_changed", plan=plan.id, reference=uow.documents.get(plan.document_id).reference)
+    registered = {e.data["document_id"]: e for e in events if e.action == "register" and "document_id" in e.data}
+    for doc in uow.documents.all():
+        event = registered.get(doc.id)
+        changed = changed_fields(doc, event.data) if event is not None else []
+        if changed:
+            return message("audit_document_changed", reference=event.data.get("reference", doc.reference),
+                           fields=field_names(changed), event=event.id)
     drawn: dict[tuple[str, str], int] = {}
     for doc in uow.documents.all():
         key = (doc.body_id, doc.series)
@@ -73,10 +81,16 @@ def _changed_records(uow, events: list[Event]) -> str | None:
     for doc_id, marks in uow.documents.marks().items():
         for m in marks:
             e = by_id.get(m.event_id)
-            if e is None or e.data.get("document_id") != doc_id or e.to_state != m.status:
+            if e is None or e.data.get("document_id") != doc_id or e.to_state != m.status \
+                    or e.data.get("reason") != m.reason or e.data.get("by_document_id") != m.by_document_id:
                 return message("audit_mark_unrecorded", reference=uow.documents.get(doc_id).reference,
                                status=m.status)
     return None
+
+
+def field_names(fields: list[str]) -> str:
+    """ "trích yếu, người ký": the fields of a document row, in Vietnamese."""
+    return ", ".join(message(f"document_field_{f}") for f in fields)
 
 
 def _document_fault(doc, on_record: str | None, on_disk: bytes | None) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
+from domain.model.corrections import MARK_NOTICE_KINDS, type_name
 from domain.model.documents import office_title
 from domain.messages import MESSAGES, DomainError, message
 from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, OutgoingMail,
@@ -21,6 +22,7 @@ from domain.model.org import User
 from domain.model.plan import PlanContent
 from domain.model.calendar import VIETNAM, WorkCalendar
 from domain.model.reporting import format_figure
+from domain.model.workflow import DOC_STATUS_NAMES, DocStatus
 from domain.services.plans import recipients_with_mail
 from domain.services.workflow import apply, get_plan, record, require_user
 
@@ -141,8 +143,36 @@ def _distribution(uow, row, plan, content: PlanContent, zone=None) -> Parts:
     """The issued document, attached (a correction or a report issued under the plan is the row's own
     document), and the code the recipient confirms receipt with."""
     document = uow.documents.get(row.document_id or plan.document_id)
+    replaced = uow.documents.get(document.corrects_id) if document.correction == "replace" else None
     context = {"plan_reference": document.reference, "issued_on": f"{document.issued_on:%d/%m/%Y}",
+               "replaces": _cited(replaced) if replaced is not None else None,
                **document_subject(uow, plan, content, document), **_receipt_context(uow, row, plan, content)}
+    return context, (Attachment(document.file_name, document.content),)
+
+
+def _cited(doc) -> str:
+    """ "Kế hoạch số 01/KH-UBND ngày 23/11/2026": a document as a letter cites it."""
+    return f"{type_name(doc.doc_type)} số {doc.reference} ngày {doc.issued_on:%d/%m/%Y}"
+
+
+def _mark_notice(uow, row, plan, content: PlanContent, zone=None) -> Parts:
+    """A correction (the letter attached), a replacement (the new plan attached) or a withdrawal (its reason,
+    nothing attached) of a document the recipient received: the row names the letter or the new plan, or,
+    for a withdrawal, the withdrawn document itself."""
+    document = uow.documents.get(row.document_id)
+    original = document if row.kind == "withdrawal" else uow.documents.get(document.corrects_id)
+    context: dict[str, Any] = {"original": _cited(original), "original_reference": original.reference,
+                               "original_subject": original.subject}
+    if row.kind == "withdrawal":
+        mark = next(m for m in reversed(uow.documents.marks([original.id]).get(original.id, []))
+                    if m.status == DocStatus.WITHDRAWN)
+        context.update(reason=mark.reason or "", withdrawn_on=f"{mark.at.astimezone(zone):%d/%m/%Y}")
+        return context, ()
+    signer = uow.users.get(document.signer_id)
+    context.update(new=_cited(document), new_reference=document.reference, new_subject=document.subject,
+                   new_issued_on=f"{document.issued_on:%d/%m/%Y}",
+                   new_signer=signer.full_name if signer else document.signer_id,
+                   corrections=list((document.facts or {}).get("corrections", ())))
     return context, (Attachment(document.file_name, document.content),)
 
 
@@ -185,6 +215,9 @@ COMPOSERS: dict[str, Callable[..., Parts]] = {
     "distribution": _distribution,
     "report_request": _report_request,
     "reminder": _reminder,
+    "correction": _mark_notice,
+    "replacement": _mark_notice,
+    "withdrawal": _mark_notice,
 }  # + "receipt_reminder", with the receipts below
 
 
@@ -549,6 +582,7 @@ def retry_failed(*, uow, outbox_id: int, actor: str, now: datetime) -> dict[str,
         raise DomainError("mail_unknown", id=outbox_id)
     if row.status != FAILED:
         raise DomainError("mail_not_failed", id=outbox_id, status=status_name(row.status))
+    _refuse_withdrawn(uow, row)
     data: dict[str, Any] = {"outbox_id": row.id, "kind": row.kind, "recipient": row.recipient_id,
                             "period": row.period_key, "message_id": row.message_id, "error": row.last_error}
     current = _current_email(uow, row)
@@ -562,6 +596,17 @@ def retry_failed(*, uow, outbox_id: int, actor: str, now: datetime) -> dict[str,
     record(uow=uow, actor=actor, action="mail_retry", now=now, plan_id=row.plan_id, data=data)
     uow.commit()
     return data
+
+
+def _refuse_withdrawn(uow, row) -> None:
+    """A message carrying a document withdrawn or replaced since is not sent again (its recipients were told)."""
+    if row.document_id is None or row.kind in MARK_NOTICE_KINDS:
+        return
+    marks = uow.documents.marks([row.document_id]).get(row.document_id, [])
+    final = next((m for m in marks if m.status in (DocStatus.WITHDRAWN, DocStatus.REPLACED)), None)
+    if final is not None:
+        raise DomainError("mail_document_withdrawn", id=row.id, reference=uow.documents.get(row.document_id).reference,
+                          status=DOC_STATUS_NAMES[DocStatus(final.status)])
 
 
 def _current_email(uow, row) -> str | None:
@@ -652,15 +697,20 @@ def remind_unconfirmed(*, uow, now: datetime, id_domain: str, reminder_days: int
                        actor: str = "system", calendar: WorkCalendar = VIETNAM) -> int:
     """Queue a reminder ("receipt_reminder", keyed by the day: at most one a day) to each recipient that
     has not confirmed receipt `reminder_days` working days after its copy was sent, and again every
-    `reminder_days` working days after the last reminder; nothing on a day off. Returns how many."""
+    `reminder_days` working days after the last reminder; nothing on a day off, nothing for a document
+    withdrawn or replaced since. Returns how many."""
     today = now.date()
     if not calendar.is_working_day(today):
         return 0
     queued: dict[int, list[str]] = {}
-    for receipt in uow.receipts.unconfirmed(plan_id):
+    unconfirmed = uow.receipts.unconfirmed(plan_id)
+    marks = uow.documents.marks({r.document_id for r in unconfirmed})
+    for receipt in unconfirmed:
         mail = uow.outbox.get(receipt.outbox_id)
         if mail.status != SENT or mail.sent_at is None:
             continue  # not delivered (yet): nothing to confirm
+        if any(m.status in (DocStatus.WITHDRAWN, DocStatus.REPLACED) for m in marks.get(receipt.document_id, ())):
+            continue  # withdrawn or replaced: its recipients were told, nobody is asked to confirm it any more
         last = uow.outbox.latest(document_id=receipt.document_id, recipient_id=receipt.recipient_id,
                                  kind=RECEIPT_REMINDER)
         since = (last.created_at if last is not None else mail.sent_at).astimezone(now.tzinfo).date()

@@ -224,7 +224,7 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
     if old is not None:
         from domain.services.corrections import mark_document  # corrections -> plans
 
-        mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc)
+        mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc, id_domain=id_domain)
     link_waiting(uow=uow, plan_id=plan.id, actor=actor, now=now)
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
@@ -343,10 +343,24 @@ def registered_in_run(uow, plan_id: int, run: str | None) -> dict[str, Any] | No
 
 
 def document_facts(doc) -> dict[str, Any]:
-    """What the register and the audit trail keep of an issued document."""
-    return {"document_id": doc.id, "number": doc.number, "reference": doc.reference, "series": doc.series,
+    """What the register and the audit trail keep of an issued document (its register event's data)."""
+    data = {"document_id": doc.id, "number": doc.number, "reference": doc.reference, "series": doc.series,
             "issued_on": doc.issued_on.isoformat(), "file_name": doc.file_name, "sha256": doc.sha256,
-            "signer": doc.signer_id}
+            "signer": doc.signer_id, "body": doc.body_id, "doc_type": doc.doc_type, "subject": doc.subject}
+    if doc.facts:
+        data["facts_sha256"] = sha256(canonical(doc.facts))
+    return data
+
+
+RECORDED_FIELDS = ("number", "reference", "series", "issued_on", "file_name", "sha256", "signer", "body", "doc_type",
+                   "subject", "facts_sha256")
+
+
+def changed_fields(doc, recorded: dict[str, Any]) -> list[str]:
+    """The fields of an issued document's row that no longer say what its register event recorded (of those
+    the event has: older trails recorded fewer); empty when the row is as issued."""
+    now = document_facts(doc)
+    return [key for key in RECORDED_FIELDS if key in recorded and recorded[key] != now.get(key)]
 
 
 def draft_document(*, uow, plan_id: int) -> OfficialDocument:

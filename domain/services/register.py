@@ -9,7 +9,8 @@ exactly its bytes.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,12 +18,13 @@ from zoneinfo import ZoneInfo
 from domain.messages import DomainError, message
 from domain.model import numbering
 from domain.model.audit import sha256
-from domain.model.corrections import Correction, type_name
+from domain.model.corrections import MARK_NOTICES, Correction, type_name
 from domain.model.documents import OfficialDocument, plan_document
 from domain.model.forms import request_letter, unit_copy
+from domain.model.importer import NumberClaim, read_number_claim
 from domain.model.plan import PlanContent
 from domain.model.workflow import DOC_STATUS_NAMES, DocStatus
-from domain.services.plans import Renderer, replaced_line
+from domain.services.plans import Renderer, changed_fields, replaced_line
 from domain.services.workflow import get_plan
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -244,10 +246,13 @@ def official_document(uow, doc) -> OfficialDocument:
         _, build = review_builder(uow, plan, content, _period(uow, doc, facts), reports, doc.kind)
         return build(**common)
     if doc.kind == "correction":
-        from domain.services.corrections import correction_builder  # corrections -> plans
+        from domain.services.corrections import correction_builder, signer_from_facts  # corrections -> plans
 
         old = uow.documents.get(doc.corrects_id)
         items = tuple(Correction(**c) for c in facts.get("corrections", ()))
+        if facts.get("signer"):  # who signed the letter (before, always the plan's signer)
+            content = replace(content, signer=signer_from_facts(facts["signer"]))
+            common["content"] = content
         return correction_builder(uow, old, content, items)(**common)
     raise DomainError("cannot_rebuild", reference=doc.reference)
 
@@ -274,6 +279,9 @@ def official_copy(uow, copy) -> OfficialDocument:
                      plan_reference=uow.documents.get(plan.document_id).reference)
 
 
+WITHDRAWAL = MARK_NOTICES["withdraw"]
+
+
 # --- is this file one we issued? --------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -290,9 +298,13 @@ class FileCheck:
         return self.verdict == "issued"
 
 
-def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = HCM) -> FileCheck:
+def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = HCM,
+                read_text: Callable[[bytes], list] | None = None) -> FileCheck:
     """Which issued document (or recipient's copy) `data` is, by SHA-256: when, by whom, to whom, its standing;
-    and whether its stored bytes and a fresh rendering from its data still match it."""
+    and whether its stored bytes and a fresh rendering from its data still match it.
+
+    A file known neither by its SHA-256 nor by its name is read with `read_text` (the .docx reader): if its
+    header prints the number and date of an issued document, it is that document altered."""
     digest = sha256(data)
     docs = uow.documents.with_sha256(digest)
     copies = [] if docs else uow.document_copies.with_sha256(digest)
@@ -302,6 +314,9 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
             d = named[0]
             return FileCheck("altered", digest, message("verify_altered", file=name, reference=d.reference,
                                                          date=f"{d.issued_on:%d/%m/%Y}"))
+        claim = read_number_claim(read_text(data)) if read_text is not None else None
+        if claim is not None:
+            return _claimed(uow, claim, name, digest, tz)
         return FileCheck("unknown", digest, message("verify_unknown", file=name, digest=digest))
     if docs:
         doc, copy = docs[0], None
@@ -314,6 +329,14 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
     recorded = _registered_sha(uow, doc, copy)
     if sha256(stored) != expected or recorded != expected:
         return FileCheck("stored_altered", digest, message("verify_stored_altered", reference=doc.reference), facts)
+    event = _register_event(uow, doc)
+    changed = changed_fields(doc, event.data) if event is not None else []
+    if changed:
+        from domain.services.audit import field_names  # audit -> plans
+
+        return FileCheck("stored_altered", digest, message("verify_record_changed", fields=field_names(changed),
+                                                            reference=event.data.get("reference", doc.reference)),
+                         facts)
     try:
         again = render(official_copy(uow, copy) if copy is not None else official_document(uow, doc))
     except DomainError as exc:
@@ -322,6 +345,33 @@ def verify_file(*, uow, data: bytes, name: str, render: Renderer, tz: tzinfo = H
         return FileCheck("rerender_differs", digest, message("verify_rerender_differs", reference=doc.reference),
                          facts)
     return FileCheck("issued", digest, message("verify_issued", reference=doc.reference), facts)
+
+
+def _claimed(uow, claim: NumberClaim, name: str, digest: str, tz: tzinfo) -> FileCheck:
+    """A file whose header prints an issued document's number (and date) but whose bytes are not that
+    document's: which document it claims to be, and that it was altered; or that no document bears that number."""
+    printed = claim.number_line + (f", ngày {claim.issued_on:%d/%m/%Y}" if claim.issued_on else "")
+    found = uow.documents.with_reference(claim.reference)
+    same_day = [d for d in found if claim.issued_on is None or d.issued_on == claim.issued_on]
+    if not found:
+        return FileCheck("unknown", digest, message("verify_claims_unknown", file=name, printed=printed,
+                                                     reference=claim.reference, digest=digest))
+    doc = (same_day or found)[-1]
+    body = uow.bodies.get(doc.body_id)
+    facts = _facts(uow, doc, None, tz)
+    if not same_day:
+        return FileCheck("altered", digest, message(
+            "verify_claims_other_date", file=name, printed=printed, reference=doc.reference,
+            date=f"{doc.issued_on:%d/%m/%Y}", body=body.name if body else doc.body_id, expected=doc.sha256), facts)
+    return FileCheck("altered", digest, message(
+        "verify_claims_altered", file=name, printed=printed, reference=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}",
+        body=body.name if body else doc.body_id, file_name=doc.file_name, expected=doc.sha256), facts)
+
+
+def _register_event(uow, doc):
+    """The audit event that registered `doc` (None for a document the trail does not know)."""
+    return next((e for e in uow.audit.events(doc.plan_id)
+                 if e.action == "register" and e.data.get("document_id") == doc.id), None)
 
 
 def _registered_sha(uow, doc, copy) -> str | None:
@@ -341,8 +391,8 @@ def _facts(uow, doc, copy, tz: tzinfo) -> dict[str, Any]:
     sent = [{"recipient": (uow.bodies.get(m.recipient_id).name if m.recipient_type == "body"
                            and uow.bodies.get(m.recipient_id) else m.recipient_id),
              "email": m.email, "sent_at": m.sent_at.astimezone(tz).isoformat(timespec="minutes")}
-            for m in uow.outbox.for_document(doc.id) if m.sent_at is not None
-            and (copy is None or m.recipient_id == copy.recipient_id)]
+            for m in uow.outbox.for_document(doc.id) if m.sent_at is not None and m.kind != WITHDRAWAL
+            and (copy is None or m.recipient_id == copy.recipient_id)]  # a withdrawal notice carries no file
     confirmed = [{"recipient": uow.bodies.get(r.recipient_id).name,
                   "confirmed_at": r.confirmed_at.astimezone(tz).isoformat(timespec="minutes")}
                  for r in uow.receipts.of_document(doc.id) if r.confirmed_at is not None]
