@@ -97,14 +97,24 @@ MESSAGES: dict[str, str] = {
     ),
     "implements_not_found": (
         "Chưa tìm thấy kế hoạch «{cited}» trong hệ thống: kế hoạch được giữ như văn bản trích dẫn, chưa liên kết "
-        "với kế hoạch cấp trên. Nếu kế hoạch cấp trên có trong hệ thống, hãy ghi đúng số, ký hiệu và ngày của nó "
-        "(kehoach plan list) rồi cập nhật dự thảo."
+        "với kế hoạch cấp trên; sẽ tự liên kết khi kế hoạch đó được ký ban hành trong hệ thống. Nếu kế hoạch cấp "
+        "trên đã có trong hệ thống, hãy ghi đúng số, ký hiệu và ngày của nó (kehoach plan list) rồi cập nhật dự thảo."
     ),
     "implements_itself": "«implements: {cited}» là chính kế hoạch này; một kế hoạch không thể thực hiện chính nó.",
     "implements_bad_date": (
         "Ngày trong «implements: {cited}» không có thật. Hãy ghi ngày ban hành của kế hoạch cấp trên dạng "
         "ngày/tháng/năm, ví dụ «Số 41/KH-UBND ngày 20/01/2026»."
     ),
+    "links_title": "Kế hoạch #{plan}: {title}",
+    "links_implements": "Thực hiện:",
+    "links_higher": "  - kế hoạch #{plan} {reference} của {issuer}: {title} (đã liên kết)",
+    "links_pending": (
+        "  - «{cited}»: chưa có trong hệ thống; sẽ tự liên kết khi kế hoạch cấp trên này được ban hành trong hệ thống"
+    ),
+    "links_other": "  - «{cited}» (văn bản trích dẫn, không phải kế hoạch)",
+    "links_implemented_by": "Được thực hiện bởi:",
+    "links_lower": "  - kế hoạch #{plan} của {issuer}: {title} ({reference})",
+    "links_none": "  (không có)",
     # reporting
     "no_open_period": "Kế hoạch #{plan} chưa có kỳ báo cáo «{period}» đang mở. Hãy mở kỳ báo cáo trước.",
     "period_key_invalid": (
@@ -134,8 +144,13 @@ MESSAGES: dict[str, str] = {
         "Các chỉ tiêu của đơn vị: {targets}."
     ),
     "baseline_required": (
-        "Chỉ tiêu «{target}»{where} là chỉ tiêu giảm (direction: reduce_by) nên phải có mức đầu kỳ để tính mức "
-        "đã giảm: thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm trước, baseline: 2,1)."
+        "Kế hoạch #{plan} chưa thể ký ban hành: {targets} là chỉ tiêu giảm (direction: reduce_by) nhưng chưa có mức "
+        "đầu kỳ để tính mức đã giảm. Hãy thêm «baseline:» là số liệu lúc bắt đầu (ví dụ tỷ lệ hộ nghèo cuối năm "
+        "trước, baseline: 2,1) vào từng chỉ tiêu đó (kehoach plan update {plan} TỆP.yaml), rồi trình duyệt lại."
+    ),
+    "baseline_to_fill": (
+        "Chỉ tiêu {target} («{text}») là chỉ tiêu giảm nhưng văn bản không ghi mức đầu kỳ: hãy điền «baseline:» "
+        "(ví dụ baseline: 2,1) trước khi ký ban hành; thiếu mức đầu kỳ thì kế hoạch không ban hành được."
     ),
     "baseline_not_reduce": (
         "Chỉ tiêu «{target}»{where} có mức đầu kỳ («baseline») nhưng không phải chỉ tiêu giảm (direction: "

@@ -82,12 +82,14 @@ def plan_create(file: Path, actor: str = AS) -> None:
 
 
 def _show_links(plan_id: int) -> None:
-    """The higher plans the plan is linked to, and the plans it cites that are not in the database."""
+    """The higher plans the plan is linked to, the plans it cites that are not in the database, and the
+    reductions still without their figure at the start."""
     from domain.services import links, plans
 
     def go():
         with runtime.uow() as uow:
-            return links.higher_plans(uow=uow, plan_id=plan_id), plans.citation_notes(uow=uow, plan_id=plan_id)
+            return links.higher_plans(uow=uow, plan_id=plan_id), (plans.citation_notes(uow=uow, plan_id=plan_id)
+                                                                   + plans.baseline_notes(uow=uow, plan_id=plan_id))
 
     higher, notes = run(go)
     for h in higher:
@@ -147,6 +149,7 @@ def plan_import(
     console.print(f"Đã tạo dự thảo kế hoạch #{plan_id} từ {file}."
                   + (f" Bản cấu trúc để sửa: {yaml_out} (sửa xong: kehoach plan update {plan_id} {yaml_out})."
                      if yaml_out else ""))
+    _show_links(plan_id)
 
 
 def _show_import(imported) -> None:
@@ -327,6 +330,41 @@ def plan_list() -> None:
     console.print(table)
 
 
+@plan_app.command("links")
+def plan_links(plan: int,
+               as_json: bool = typer.Option(False, "--json", help="In dạng JSON cho chương trình khác đọc.")) -> None:
+    """Kế hoạch này thực hiện kế hoạch cấp trên nào, và những kế hoạch nào thực hiện nó."""
+    import json
+
+    from domain.services import links
+
+    def go():
+        with runtime.uow() as uow:
+            return links.plan_links(uow=uow, plan_id=plan)
+
+    found = run(go)
+    if as_json:
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    console.print(message("links_title", plan=found["plan_id"], title=found["title"]))
+    console.print(message("links_implements"))
+    for h in found["implements"]:
+        console.print(message("links_higher", plan=h["plan_id"], reference=h["reference"] or "chưa ban hành",
+                              issuer=h["issuer"], title=h["title"]))
+    for text in found["pending"]:
+        console.print(message("links_pending", cited=text))
+    for text in found["other"]:
+        console.print(message("links_other", cited=text))
+    if not (found["implements"] or found["pending"] or found["other"]):
+        console.print(message("links_none"))
+    console.print(message("links_implemented_by"))
+    for low in found["implemented_by"]:
+        console.print(message("links_lower", plan=low["plan_id"], issuer=low["issuer"], title=low["title"],
+                              reference=low["reference"] or STATE_NAMES[State(low["state"])]))
+    if not found["implemented_by"]:
+        console.print(message("links_none"))
+
+
 def _print_documents(plan: int) -> None:
     def go():
         with runtime.uow() as uow:
@@ -392,9 +430,9 @@ def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ k�
                 state = f"quá hạn {u['days_late']} ngày làm việc" if u["days_late"] else "chưa báo cáo"
             units.add_row(u["name"], state, str(u["version"] or ""), _day(u["submitted_on"]) if u["reported"] else "")
         console.print(units)
-        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đạt")
+        targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")
         for t in p["targets"]:
-            met = {True: "đạt", False: "chưa đạt", None: "—"}[t["met"]]
+            met = t["verdict"]
             unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
             targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
                             f"{t['reported']}/{t['expected']}", met)
@@ -560,7 +598,7 @@ def _print_review(review_id: int) -> dict:
     number = f", số {r['reference']} ngày {r['issued_on']:%d/%m/%Y}" if r["reference"] else ""
     console.print(f"Báo cáo {r['kind'].lower()} #{r['id']} (kế hoạch #{r['plan_id']}, {r['period_label']}, phiên bản "
                   f"{r['version']}): «{r['state']}»{number}. {r['met']} chỉ tiêu đạt, {r['not_met']} chưa đạt, "
-                  f"{r['no_result']} chưa có số liệu.")
+                  f"{r['no_result']} chưa có hoặc chưa đủ số liệu.")
     return r
 
 
@@ -648,7 +686,7 @@ def review_list(plan: Optional[int] = typer.Argument(None, help="Số kế hoạ
         with runtime.uow() as uow:
             return reviews.list_reviews(uow=uow, plan_id=plan)
 
-    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có số liệu")
+    table = Table("#", "KH", "Loại", "Kỳ", "Trạng thái", "Số", "Đạt", "Chưa đạt", "Chưa có, chưa đủ số liệu")
     for r in run(go):
         table.add_row(str(r["id"]), str(r["plan_id"]), r["kind"], r["period_label"], r["state"], r["reference"],
                       str(r["met"]), str(r["not_met"]), str(r["no_result"]))
@@ -764,7 +802,7 @@ def audit_show(plan: int) -> None:
 
 def _details(data: dict) -> str:
     keys = ("review", "reason", "reference", "sha256", "unit", "on_behalf_of", "period", "recipient", "email", "queued",
-            "units", "version")
+            "units", "version", "implements_plans", "cited_as")
     return "; ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", []))
 
 

@@ -252,3 +252,40 @@ def test_a_table_inside_the_text_is_kept_as_a_form_not_dropped():
     plan = read_plan(items)
     assert [f.title for f in plan.forms] == ["Các chỉ tiêu chủ yếu như sau:"]
     assert plan.forms[0].rows[1] == ("1", "Tỷ lệ hộ nghèo", "2%")
+
+
+# --- the direction and the baseline of a target, as the text states them -----------------------------
+
+@pytest.mark.parametrize("sentence, value, unit, direction, baseline", [
+    ("Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.", 0.5, "%", "reduce_by", None),
+    ("Phấn đấu giảm tỷ lệ hộ nghèo bình quân 0,5%/năm.", 0.5, "%", "reduce_by", None),
+    ("Không quá 3 vụ khiếu kiện đông người trên địa bàn.", 3, "vụ", "at_most", None),
+    ("Số vụ khiếu kiện giảm, không quá 3 vụ.", 3, "vụ", "at_most", None),
+    ("Tỷ lệ hộ nghèo dưới 5%.", 5, "%", "at_most", None),
+    ("Tỷ lệ hồ sơ trễ hạn từ 2% trở xuống.", 2, "%", "at_most", None),
+    ("Tỷ lệ hộ nghèo giảm xuống còn 1,6%.", 1.6, "%", "at_most", None),
+    ("Tỷ lệ lao động qua đào tạo đạt trên 70%.", 70, "%", "at_least", None),
+    ("Xây dựng ít nhất 01 mô hình “Dân vận khéo”.", 1, "mô hình", "at_least", None),
+    ("Mức độ hài lòng đạt 95% trở lên.", 95, "%", "at_least", None),
+    ("Tỷ lệ lao động qua đào tạo 55%.", 55, "%", "at_least", None),
+    ("Giảm tỷ lệ hộ nghèo từ 2,1% xuống còn 1,6%.", 1.6, "%", "reduce_by", 2.1),
+    ("Chương trình giảm nghèo bền vững hoàn thành 100% kế hoạch.", 100, "%", "at_least", None),
+    ("Số hộ thoát nghèo nhờ các dự án giảm thiểu rủi ro đạt 90%.", 90, "%", "at_least", None),
+])
+def test_a_targets_direction_and_baseline_are_read_from_the_words_around_its_figure(sentence, value, unit,
+                                                                                    direction, baseline):
+    (target,) = summary(f"KẾ HOẠCH\nabc\n\nI. Chỉ tiêu\n1. {sentence}\n")["targets"]
+    assert (target["value"], target["unit"], target["direction"], target["baseline"]) == (value, unit, direction,
+                                                                                           baseline)
+
+
+def test_a_reduction_from_one_figure_to_another_is_one_target_by_their_difference_from_the_first():
+    from domain.model.importer import plan_source
+
+    imported = read_plan(["KẾ HOẠCH\nabc\n\nI. Chỉ tiêu\n1. Giảm tỷ lệ hộ nghèo từ 2,1% xuống còn 1,6%.\n"
+                          "2. Tỷ lệ hộ nghèo giảm 0,5%/năm.\n3. Không quá 3 vụ khiếu kiện đông người.\n"])
+    targets = plan_source(imported, issuer="UBND-HB", signer="u", body_ids={})["targets"]
+    assert [(t["value"], t["direction"], t.get("baseline")) for t in targets] == [
+        (0.5, "reduce_by", 2.1),  # 2,1 − 1,6: the plan's reduction, judged against the baseline
+        (0.5, "reduce_by", None),  # the text gives no baseline: left to fill
+        (3, "at_most", None)]

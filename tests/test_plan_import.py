@@ -191,3 +191,75 @@ def test_a_broken_word_file_is_refused_with_advice_to_save_it_again(tmp_path, co
     path.write_bytes(content)
     with pytest.raises(DomainError, match="lưu lại dưới dạng .docx"):
         read_source(path)
+
+
+REDUCTION_DRAFT = """ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH
+Số:     /KH-UBND
+Hòa Bình, ngày 20 tháng 11 năm 2026
+
+KẾ HOẠCH
+Giảm nghèo và bảo đảm an ninh trật tự năm 2026
+
+I. CHỈ TIÊU
+1. Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.
+2. Không quá 3 vụ khiếu kiện đông người.
+3. Giảm tỷ lệ trẻ em suy dinh dưỡng từ 12% xuống còn 10%.
+II. TỔ CHỨC THỰC HIỆN
+Các cơ quan, đơn vị triển khai thực hiện Kế hoạch này.
+
+Nơi nhận:
+- Lưu: VT.
+TM. ỦY BAN NHÂN DÂN
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+"""
+
+
+def test_an_imported_reduction_without_its_baseline_is_drafted_said_and_cannot_be_issued_until_filled(
+        cli, org, uow_factory, tmp_path, now):
+    from domain.adapters.yaml_source import load_yaml
+    from domain.services import plans
+    from tests.test_services import decide, fake_render
+
+    draft = tmp_path / "ke-hoach.txt"
+    draft.write_text(REDUCTION_DRAFT, encoding="utf-8")
+    out_yaml = tmp_path / "plan.yaml"
+    code, out = cli("plan", "import", str(draft), "--as", "lan.vp", "--issuer", "UBND-HB", "--signer", "tam.pct",
+                    "--yaml", str(out_yaml))
+    assert code == 0, out
+    plan_id = int(re.search(r"#(\d+)", out).group(1))
+    assert "Chỉ tiêu CT1 («Tỷ lệ hộ nghèo toàn phường giảm 0,5%/năm.») là chỉ tiêu giảm" in out
+    assert "CT3" not in out.split("Lưu ý")[-1]  # "từ 12% xuống còn 10%" gave its baseline
+    with uow_factory() as uow:
+        content = PlanContent.from_dict(uow.plans.get(plan_id).content)
+    assert [(t.id, t.value, t.direction, t.baseline) for t in content.targets] == [
+        ("CT1", 0.5, "reduce_by", None), ("CT2", 3, "at_most", None), ("CT3", 2, "reduce_by", 12)]
+    source = load_yaml(out_yaml)
+    assert "baseline" in source["targets"][0] and source["targets"][0]["baseline"] is None  # shown, to fill
+
+    decide(uow_factory, plan_id, "submit", "lan.vp", now)
+    decide(uow_factory, plan_id, "approve", "hung.cvp", now)
+    with uow_factory() as uow:
+        counter = uow.register.last_number("UBND-HB", "2026")
+        with pytest.raises(DomainError) as err:
+            plans.issue_plan(uow=uow, plan_id=plan_id, actor="tam.pct", now=now, render=fake_render)
+    assert err.value.code == "baseline_required"
+    assert f"Kế hoạch #{plan_id} chưa thể ký ban hành: CT1" in str(err.value) and "baseline:" in str(err.value)
+    with uow_factory() as uow:
+        row = uow.plans.get(plan_id)
+        assert (row.state, row.document_id) == ("approved", None)
+        assert uow.documents.for_plan(plan_id) == []
+        assert uow.register.last_number("UBND-HB", "2026") == counter  # no number drawn
+
+    decide(uow_factory, plan_id, "return", "tam.pct", now, reason="Bổ sung mức đầu kỳ của tỷ lệ hộ nghèo.")
+    out_yaml.write_text(out_yaml.read_text(encoding="utf-8").replace("baseline: null", "baseline: 2,1"),
+                        encoding="utf-8")
+    code, out = cli("plan", "update", str(plan_id), str(out_yaml), "--as", "lan.vp")
+    assert code == 0 and "là chỉ tiêu giảm" not in out, out
+    decide(uow_factory, plan_id, "resubmit", "lan.vp", now)
+    decide(uow_factory, plan_id, "approve", "hung.cvp", now)
+    with uow_factory() as uow:
+        plans.issue_plan(uow=uow, plan_id=plan_id, actor="tam.pct", now=now, render=fake_render)
+    with uow_factory() as uow:
+        assert PlanContent.from_dict(uow.plans.get(plan_id).content).target("CT1").baseline == 2.1
+        assert uow.plans.get(plan_id).document_id is not None

@@ -534,7 +534,7 @@ def test_the_review_is_a_report_numbered_from_the_same_register_with_the_rollup_
     assert len(rows) == 1 + len(plan_data["targets"])
     by_stt = {r[0]: [c.replace(" %", "%") for c in r] for r in rows[1:]}
     assert by_stt["3"][3:] == ["97,75%", "2/2", "Đạt"]  # CT3: average of 100 and 95,5
-    assert by_stt["5"][3:] == ["56%", "1/2", "Đạt"]  # CT5: latest, only VHXH reported
+    assert by_stt["5"][3:] == ["56%", "1/2", "Đạt (1/2 đơn vị báo cáo)"]  # CT5: latest, only VHXH reported
     assert "Số: 03/BC-UBND" in docx_text(review_doc.content)
     assert state_of(org, ids["plan"]) == "distributed"
 
@@ -707,7 +707,8 @@ def test_a_share_met_target_shows_the_share_of_the_units_expected_to_report_as_a
     submit(org, plan_id, "HLHPN-HB", {"CT1": 3}, "thu.pn", now)
     row = review_rows(org, review(org, plan_id, now, render=render_docx))["1"]
     assert row[3] == "50% đơn vị đạt"  # 2 of the 4 units that carry CT1; the 2 silent ones have not met it
-    assert row[4:] == ["2/4", "Chưa đạt"]
+    # both that reported met it: the two silent ones decide whether the share reaches 100%
+    assert row[4:] == ["2/4", "Chưa đủ số liệu (2/4 đơn vị báo cáo)"]
 
 
 @pytest.mark.parametrize("figure", ["nan", "inf"])

@@ -38,6 +38,9 @@ def test_status_rolls_each_target_up_against_its_plan_figure(org, reporting_plan
     assert q4["late"] == []  # the deadline has not passed
     assert (targets["CT5"]["plan_figure"], targets["CT5"]["result"], targets["CT5"]["met"]) == (55, 56, True)
     assert (targets["CT1"]["reported"], targets["CT1"]["expected"]) == (2, 4)  # MTTQ, HLHPN of four units
+    # both met it, but a share of four units is not reached until the other two say so
+    assert (targets["CT1"]["met"], targets["CT1"]["verdict"]) == (None, "Chưa đủ số liệu (2/4 đơn vị báo cáo)")
+    assert targets["CT5"]["verdict"] == "Đạt (1/2 đơn vị báo cáo)"
 
 
 def test_status_of_a_period_never_opened_names_the_periods_that_are(org, reporting_plan):
@@ -50,6 +53,7 @@ def test_the_status_command_prints_tables_and_json(cli, reporting_plan):
     code, out = cli("status", str(reporting_plan))
     assert code == 0, out
     assert "Quý IV/2026 (2026-Q4)" in out and "đã báo cáo 2/6 đơn vị" in out and "Hội Liên hiệp Phụ nữ phường" in out
+    assert "Chưa đủ số liệu (2/4 đơn vị báo cáo)" in out
     code, out = cli("status", str(reporting_plan), "--period", "2026-Q4", "--json")
     assert code == 0
     data = json.loads(out)

@@ -388,6 +388,11 @@ class PlanLinks(_Repo):
             self.session.add(orm.PlanLinkRow(plan_id=plan_id, higher_plan_id=higher, cited_as=cited))
         self.session.flush()
 
+    def add(self, plan_id: int, higher_plan_id: int, cited_as: str) -> None:
+        """One more link of the plan (a citation resolved after the plan was written)."""
+        self.session.add(orm.PlanLinkRow(plan_id=plan_id, higher_plan_id=higher_plan_id, cited_as=cited_as))
+        self.session.flush()
+
     def higher(self, plan_id: int) -> list[orm.PlanLinkRow]:
         q = select(orm.PlanLinkRow).where(orm.PlanLinkRow.plan_id == plan_id).order_by(orm.PlanLinkRow.higher_plan_id)
         return list(self.session.exec(q))

@@ -86,10 +86,22 @@ class ImportedTask:
 
 @dataclass
 class ImportedTarget:
+    """A figure the text sets (`value` as written), its direction as the words around it say
+    ("giảm 0,5%" reduce_by, "không quá 3 vụ" at_most, "trên 70%" at_least) and, for a reduction, the
+    figure at the start when the text gives it ("từ 2,1% xuống còn 1,6%": baseline 2,1, reduction 0,5)."""
+
     id: str
     text: str
     value: float | None
     unit: str | None
+    direction: str = "at_least"
+    baseline: float | None = None
+    reduction: float | None = None  # reduce_by: the planned reduction (the value itself, or baseline − value)
+
+    @property
+    def planned(self) -> float | None:
+        """The figure the plan's target takes: the reduction for "reduce_by", else the value."""
+        return self.reduction if self.direction == "reduce_by" else self.value
 
 
 @dataclass
@@ -150,7 +162,8 @@ class ImportedPlan:
             "title": self.title,
             "implements": list(self.implements),
             "sections": [f"{s.number} {s.title}" for s in self.sections if s.level == 0],
-            "targets": [{"text": t.text, "value": _json_number(t.value), "unit": t.unit} for t in self.targets],
+            "targets": [{"text": t.text, "value": _json_number(t.value), "unit": t.unit, "direction": t.direction,
+                         "baseline": _json_number(t.baseline)} for t in self.targets],
             "tasks": [{"ref": t.ref, "lead": t.lead, "advisory": t.advisory, "executing": t.executing,
                        "timeframe": t.timeframe} for t in self.tasks],
             "recipients": list(self.recipients),
@@ -609,7 +622,7 @@ _NOUNS = ("mô hình", "chính sách", "cơ sở", "hội nghị", "văn bản",
 _RANGE = re.compile(rf"\btừ\s+({_NUM})\s*(%|{_MEASURES})?\s*(?:đến|tới|-|–)\s*({_NUM})\s*(%|{_MEASURES}|[^\W\d_]+)?")
 _PERCENT = re.compile(rf"(?<![\w/.,])({_NUM})\s*%")
 _MEASURE = re.compile(rf"(?<![\w/.,])({_NUM})\s*({_MEASURES})(?!\w)")
-_COUNTED = re.compile(rf"\b(?:{_BOUNDS})\s+({_NUM})\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)")
+_COUNTED = re.compile(rf"\b(?i:{_BOUNDS})\s+({_NUM})\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)")
 _DATES = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}/\d{4}|\b[IV]+/\d{4}|\d{1,2}-\d{1,2}-\d{4}")
 _ABBREV = re.compile(r"(?:\b(?:TP|Tp|TT|TS|ThS|PGS|GS|St|v\.v|Q|P|X|H|K|T|Ô|Bà|Ông)|\.\.)$")
 
@@ -663,6 +676,58 @@ def figures(sentence: str) -> list[tuple[int, float | None, str]]:
     return sorted(found, key=lambda f: f[0])
 
 
+_AT_LEAST_BEFORE = re.compile(r"\b(?:không\s+dưới|không\s+ít\s+hơn|ít\s+nhất|tối\s+thiểu|trên|cao\s+hơn)\s*$")
+_AT_MOST_BEFORE = re.compile(
+    r"\b(?:không\s+(?:vượt\s+)?quá|tối\s+đa|dưới|thấp\s+hơn|ít\s+hơn|(?:xuống\s+)?còn(?:\s+dưới)?|xuống"
+    r"(?:\s+dưới)?|không\s+để\s+(?:xảy\s+ra\s+)?quá)\s*$")
+_AT_MOST_AFTER = re.compile(rf"^{_NUM}\s*(?:%|[^\W\d_]+)?(?:\s+[^\W\d_]+)?\s+trở\s+xuống\b")
+_AT_LEAST_AFTER = re.compile(rf"^{_NUM}\s*(?:%|[^\W\d_]+)?(?:\s+[^\W\d_]+)?\s+trở\s+lên\b")
+_REDUCE = re.compile(r"\bgiảm\b(?!\s+nghèo\b)")  # "giảm nghèo" names the poverty programme, not a cut
+_FROM_TO = re.compile(rf"\btừ\s+({_NUM})\s*(?:%|{_MEASURES})?(?:\s+[^\W\d_]+){{0,4}}?\s+xuống\s+"
+                      rf"(?:(?:còn|mức|dưới)\s+)*({_NUM})")
+
+
+def direction_of(sentence: str, position: int) -> str:
+    """How the figure at `position` binds, from the words of its own clause: "at_most" ("không quá 3 vụ",
+    "dưới 5%", "xuống còn 1,6%", "5% trở xuống"), "reduce_by" ("giảm 0,5%/năm", "giảm tỷ lệ hộ nghèo
+    0,5%"), else "at_least" ("đạt trên 70%", "ít nhất 01 mô hình", "85% trở lên", or no word at all)."""
+    clause = re.split(r"[,;:]", sentence[:position])[-1].lower()
+    after = sentence[position:].lower()
+    if _AT_LEAST_BEFORE.search(clause) or _AT_LEAST_AFTER.match(after):
+        return "at_least"
+    if _AT_MOST_BEFORE.search(clause) or _AT_MOST_AFTER.match(after):
+        return "at_most"
+    cut = None
+    for cut in _REDUCE.finditer(clause):
+        pass
+    if cut is not None and not re.search(r"\bđạt\b", clause[cut.end():]):
+        return "reduce_by"  # "… giảm … đạt 100%" is what the cut reaches, a floor
+    return "at_least"
+
+
+def read_targets(sentence: str, first_id: int) -> list[ImportedTarget]:
+    """The targets a sentence sets, each with its direction; "từ A xuống (còn) B" is one reduction from
+    the baseline A by A − B (A is the figure at the start, not a target)."""
+    found = figures(sentence)
+    reductions = {m.start(2): _value(m.group(1)) for m in _FROM_TO.finditer(sentence)}
+    baselines = {m.start(1) for m in _FROM_TO.finditer(sentence)}
+    out = []
+    for position, value, unit in found:
+        if position in baselines:
+            continue
+        target = ImportedTarget(id=f"CT{first_id + len(out)}", text=sentence, value=value, unit=unit)
+        if value is not None and position in reductions:
+            start = reductions[position]
+            target.direction, target.baseline = "reduce_by", start
+            target.reduction = round(start - value, 9)
+        elif value is not None:
+            target.direction = direction_of(sentence, position)
+            if target.direction == "reduce_by":
+                target.reduction = value
+        out.append(target)
+    return out
+
+
 def _unit(u: str) -> str:
     return {"m2": "m²", "m3": "m³"}.get(u, u)
 
@@ -695,8 +760,7 @@ def _number_targets_and_tasks(plan: ImportedPlan) -> None:
         texts = [section.title] + [_strip_bullet(p) for p in section.paragraphs]
         for text in texts:
             for sentence in sentences(text):
-                for _, value, unit in figures(sentence):
-                    target = ImportedTarget(id=f"CT{len(plan.targets) + 1}", text=sentence, value=value, unit=unit)
+                for target in read_targets(sentence, len(plan.targets) + 1):
                     plan.targets.append(target)
                     section.targets.append(target.id)
                     if section.task and section.task in tasks:
@@ -888,8 +952,9 @@ def plan_source(plan: ImportedPlan, *, issuer: str, signer: str, body_ids: dict[
         "preamble": list(plan.preamble),
         "sections": [section(s) for s in plan.sections],
         "closing": plan.closing,
-        "targets": [{"id": t.id, "text": t.text, "value": t.value, "unit": t.unit,
-                     "direction": "at_least", "rollup": "average" if t.unit == "%" else "sum"}
+        "targets": [{"id": t.id, "text": t.text, "value": t.planned, "unit": t.unit, "direction": t.direction,
+                     "rollup": "average" if t.unit == "%" else "sum",
+                     **({"baseline": t.baseline} if t.baseline is not None else {})}
                     for t in plan.targets],
         "tasks": [{"ref": t.ref, "text": t.text, "lead": [body(b) for b in t.lead],
                    "advisory": [body(b) for b in t.advisory], "executing": [body(b) for b in t.executing],

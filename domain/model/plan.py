@@ -192,6 +192,11 @@ class PlanContent:
     report_cut_off: int | None = 14  # a Party body's own cut-off day (None: calendar months); state bodies: 14
 
     # --- rules read off the plan -------------------------------------------------------
+    def missing_baselines(self) -> list[Target]:
+        """The reductions ("reduce_by") whose figure at the start is still to be filled: the plan cannot
+        be issued until they have one."""
+        return [t for t in self.targets if t.direction == "reduce_by" and t.baseline is None]
+
     def target(self, target_id: str) -> Target:
         for t in self.targets:
             if t.id == target_id:
@@ -378,12 +383,12 @@ def _target(node: dict) -> Target:
 
 
 def _baseline(node: dict, tid: str, direction: str) -> float | None:
-    """A "reduce_by" target's figure at the start (`baseline:`), required there and refused elsewhere."""
+    """A "reduce_by" target's figure at the start (`baseline:`), refused on other targets. A draft may
+    leave it to be filled (an imported plan whose text does not give it); the plan cannot be issued
+    without it (`missing_baselines`)."""
     raw = node.get("baseline")
     at = where(line_of(node, "baseline") if raw is not None else line_of(node))
     if raw is None or raw == "":
-        if direction == "reduce_by":
-            raise DomainError("baseline_required", target=tid, where=at)
         return None
     if direction != "reduce_by":
         raise DomainError("baseline_not_reduce", target=tid, where=at, direction=direction)

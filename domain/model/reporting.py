@@ -236,6 +236,19 @@ class Rollup:
     expected: int
     met: bool | None
     level: float | None = None
+    # whether the report says how many units the result comes from ("Đạt (3/4 đơn vị báo cáo)"); a review
+    # drafted before it did keeps its layout, so that its issued file renders again to the same bytes
+    counts_units: bool = True
+
+    @property
+    def partial(self) -> bool:
+        """Some of the units expected to report this target have not (the result is theirs only)."""
+        return 0 < self.reported < self.expected
+
+    @property
+    def incomplete(self) -> bool:
+        """Partial data that cannot settle the verdict ("Chưa đủ số liệu"): see `on_partial_data`."""
+        return self.partial and self.met is None and self.result is not None and self.target.value is not None
 
 
 def _exact(x: float) -> float:
@@ -279,21 +292,46 @@ def combine(rule: str, values: list[float]) -> float:
     raise ValueError(rule)
 
 
+def on_partial_data(target: Target, met: bool | None, judged: list[bool | None] = ()) -> bool | None:
+    """The verdict when some expected units have not reported: kept only when nothing the missing units
+    could report changes it (figures are never negative), else None: "Chưa đủ số liệu".
+
+    - "sum": the total can only grow: "at least" met stays met, and "at most" (or a reduction, which
+      shrinks as the total grows) not met stays not met; the other way round is not judged yet;
+    - "share_met": the share counts missing units as not meeting it, so it is "Chưa đạt" only when a
+      unit that reported missed it; if all that reported met it, the others decide;
+    - "average", "latest": judged on the units that reported (the verdict says how many they are).
+    """
+    if met is None:
+        return None
+    if target.rollup == "share_met":
+        return False if any(j is False for j in judged) else None
+    if target.rollup == "sum":
+        settled = met if target.direction == "at_least" else not met
+        return met if settled else None
+    return met
+
+
 def roll_up(target: Target, values: list[float], *, expected: int) -> Rollup:
     """Combine the units' latest figures for `target` (oldest report first) by its rule and judge the
-    result by its direction."""
+    result by its direction; with fewer units than expected, the verdict only when the missing ones
+    cannot change it (`on_partial_data`)."""
     if not values:
         return Rollup(target, None, 0, expected, None)
+    partial = len(values) < expected
     if target.rollup == "share_met":
         judged = [meets(target, v) for v in values]
         if target.value is None or any(j is None for j in judged):
             return Rollup(target, None, len(values), expected, None)
         share = round(100.0 * sum(1 for j in judged if j) / max(expected, len(values)), 2)
-        return Rollup(target, share, len(values), expected, share >= 100.0)
+        met = on_partial_data(target, share >= 100.0, judged) if partial else share >= 100.0
+        return Rollup(target, share, len(values), expected, met)
     level = round(combine(target.rollup, values), 2)
     result = achieved(target, level)
     result = None if result is None else round(result, 2)
-    return Rollup(target, result, len(values), expected, compare(target, result), level=level)
+    met = compare(target, result)
+    return Rollup(target, result, len(values), expected, on_partial_data(target, met) if partial else met,
+                  level=level)
 
 
 def format_figure(value: float | None) -> str:

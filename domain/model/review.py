@@ -13,13 +13,24 @@ KINDS = {"review": "Sơ kết", "close": "Tổng kết"}
 
 
 def verdict(r: Rollup) -> str:
-    """ "Đạt", "Chưa đạt", "Chưa có số liệu" (no figure yet, or a reduction without its baseline), or
-    "Không có mức kế hoạch" (a target without a figure: nothing to judge against)."""
+    """ "Đạt", "Chưa đạt", "Chưa có số liệu" (no figure yet, or a reduction without its baseline),
+    "Chưa đủ số liệu" (units missing could still change it), or "Không có mức kế hoạch" (a target
+    without a figure: nothing to judge against); when some expected units have not reported, followed
+    by how many did: "Đạt (3/4 đơn vị báo cáo)"."""
     if r.result is None:
-        return "Chưa có số liệu"
-    if r.met is None:
-        return "Không có mức kế hoạch"
-    return "Đạt" if r.met else "Chưa đạt"
+        text = "Chưa có số liệu"
+    elif r.incomplete:
+        text = "Chưa đủ số liệu"
+    elif r.met is None:
+        text = "Không có mức kế hoạch"
+    else:
+        text = "Đạt" if r.met else "Chưa đạt"
+    return f"{text} ({units_reported(r)})" if r.partial and r.counts_units else text
+
+
+def units_reported(r: Rollup) -> str:
+    """ "3/4 đơn vị báo cáo"."""
+    return f"{r.reported}/{r.expected} đơn vị báo cáo"
 
 
 def with_unit(value: float | None, unit: str | None) -> str:
@@ -123,6 +134,11 @@ def rollup_chart(rollups: list[Rollup]) -> Block | None:
     no_result = [f"({i})" for i, r in drawn if r.result is None and f"({i})" not in no_baseline]
     if no_result:
         caption.append(f"Chỉ tiêu {', '.join(no_result)} chưa có số liệu.")
+    partial = [f"({i}) ({r.reported}/{r.expected})" for i, r in drawn
+               if r.result is not None and r.partial and r.counts_units]
+    if partial:
+        caption.append(f"Chỉ tiêu {', '.join(partial)} mới có số liệu của một phần các đơn vị (số đơn vị đã "
+                       f"báo cáo/số đơn vị được giao).")
     return Block("chart", " ".join(caption), chart=chart)
 
 
@@ -228,7 +244,7 @@ def lower_section(lower: list[dict] | tuple, number: str) -> list[Block]:
     """The part of a higher body's review on the plans that implement its plan: per plan, its body, its
     reference, the review it is read from (issued, else a draft) and the targets met, not met, without
     figures; then the targets each has not met, by name."""
-    rows = [("STT", "Cơ quan", "Kế hoạch", "Báo cáo", "Chỉ tiêu đạt", "Chưa đạt", "Chưa có số liệu")]
+    rows = [("STT", "Cơ quan", "Kế hoạch", "Báo cáo", "Chỉ tiêu đạt", "Chưa đạt", "Chưa có, chưa đủ số liệu")]
     for i, p in enumerate(lower, 1):
         plan = f"Số {p['plan_reference']} ngày {_dmy(p['plan_issued_on'])}" if p["plan_reference"] else "chưa ban hành"
         if p["review_id"] is None:
@@ -270,10 +286,13 @@ def review_document(*, content: PlanContent, issuer: Body, names: dict[str, str]
         rows.append((str(i), r.target.text, planned(r.target), outcome(r), f"{r.reported}/{r.expected}",
                      verdict(r)))
     met = sum(1 for r in rollups if r.met)
+    incomplete = sum(1 for r in rollups if r.incomplete)
+    pending = (f"; {incomplete} chỉ tiêu chưa đủ số liệu để đánh giá vì còn đơn vị chưa báo cáo"
+               if incomplete else "")
     blocks = [
         Block("heading1", "I. KẾT QUẢ THỰC HIỆN"),
         Block("paragraph", f"Có {len(reported)}/{len(reported) + len(missing)} đơn vị đã gửi báo cáo kỳ này. "
-                           f"Tổng hợp số liệu, {met}/{len(rollups)} chỉ tiêu đạt kế hoạch, cụ thể như sau:"),
+                           f"Tổng hợp số liệu, {met}/{len(rollups)} chỉ tiêu đạt kế hoạch{pending}, cụ thể như sau:"),
         Block("table", rows=tuple(rows)),
     ]
     chart = rollup_chart(rollups)
@@ -333,7 +352,7 @@ def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollu
     return {**({"task_texts": task_texts} if task_texts else {}),
         "title": title, "kind": kind, "period": period_key, "period_label": period_label,
         "rollups": [{"target": r.target.id, "result": r.result, "level": r.level, "reported": r.reported,
-                     "expected": r.expected, "met": r.met} for r in rollups],
+                     "expected": r.expected, "met": r.met, "incomplete": r.incomplete} for r in rollups],
         "reported": list(reported), "missing": list(missing), "notes": dict(notes),
         "unit_figures": {u: dict(f) for u, f in unit_figures.items()},
         "lower": list(lower or ()),
@@ -341,9 +360,10 @@ def snapshot(*, title: str, kind: str, period_key: str, period_label: str, rollu
 
 
 def rollups_of(content: PlanContent, snap: dict) -> list[Rollup]:
-    """The snapshot's roll-ups, each with its target as the plan states it."""
+    """The snapshot's roll-ups, each with its target as the plan states it (a snapshot stored before
+    verdicts said how many units reported has no "incomplete": it is laid out as it was issued)."""
     return [Rollup(content.target(r["target"]), r["result"], r["reported"], r["expected"], r["met"],
-                   level=r.get("level")) for r in snap["rollups"]]
+                   level=r.get("level"), counts_units="incomplete" in r) for r in snap["rollups"]]
 
 
 def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[str, str], number: int | None,
@@ -357,7 +377,8 @@ def document_of(snap: dict, *, content: PlanContent, issuer: Body, names: dict[s
 
 
 def met_count(snap: dict) -> tuple[int, int, int]:
-    """(targets met, not met, without a result) of a snapshot."""
+    """(targets met, not met, without a result or with too few units' figures to judge) of a snapshot."""
     rollups = snap["rollups"]
+    unsettled = [r for r in rollups if r["result"] is None or r.get("incomplete")]
     return (sum(1 for r in rollups if r["met"] is True), sum(1 for r in rollups if r["met"] is False),
-            sum(1 for r in rollups if r["result"] is None))
+            len(unsettled))

@@ -45,6 +45,7 @@ STATE_NAMES = {
 ACTION_NAMES = {
     "load_organisation": "nạp tổ chức",
     "create": "tạo dự thảo",
+    "link": "liên kết với kế hoạch cấp trên",
     "register": "vào sổ văn bản đi",
     "register_copies": "lưu bản gửi từng đơn vị (kèm biểu mẫu)",
     "mail_sent": "đã gửi thư",

@@ -7,6 +7,7 @@ body's review then pulls in what the lower plans' own reviews say (`lower_summar
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.messages import DomainError, message
@@ -14,6 +15,7 @@ from domain.model.links import matches, read_citation
 from domain.model.plan import PlanContent
 from domain.model.review import met_count
 from domain.model.workflow import State
+from domain.services.workflow import get_plan, record
 
 ISSUED_STATES = (State.ISSUED, State.DISTRIBUTED)
 
@@ -69,6 +71,69 @@ def link_plan(*, uow, plan_id: int) -> list[str]:
     links, notes = resolve_citations(uow, plan_id, content.implements)
     uow.plan_links.replace(plan_id, links)
     return notes
+
+
+def link_waiting(*, uow, plan_id: int, actor: str, now: datetime) -> list[int]:
+    """Links resolved late: the plan has just been issued, and every plan whose `implements:` cites it by
+    number, symbol (date, issuer) but found nothing when it was written is linked to it now, each link
+    with an audit event on the lower plan's trail ("link"). Returns the lower plans linked. In the
+    caller's transaction (the issue's), so the higher review pulls them in from then on.
+
+    A citation already resolved (to this plan or another) is left as it is.
+    """
+    plan = get_plan(uow, plan_id)
+    doc = uow.documents.get(plan.document_id)
+    issuer = uow.bodies.get(plan.issuer_id)
+    linked = []
+    for lower in uow.plans.all():
+        if lower.id == plan_id:
+            continue
+        cited = PlanContent.from_dict(lower.content).implements
+        if not cited:
+            continue
+        existing = uow.plan_links.higher(lower.id)
+        if any(link.higher_plan_id == plan_id for link in existing):
+            continue  # already linked to it (cited by id as well)
+        resolved = {link.cited_as for link in existing}
+        for text in cited:
+            if text in resolved:
+                continue
+            citation = read_citation(text)
+            if citation is None or citation.number is None:
+                continue
+            if matches(citation, doc.reference, doc.issued_on, issuer.name):
+                uow.plan_links.add(lower.id, plan_id, text)
+                record(uow=uow, actor=actor, action="link", now=now, plan_id=lower.id,
+                       data={"implements_plans": [plan_id], "cited_as": text, "reference": doc.reference,
+                             "issuer": issuer.name})
+                linked.append(lower.id)
+                break
+    return linked
+
+
+def plan_links(*, uow, plan_id: int) -> dict[str, Any]:
+    """What the plan implements (plans linked, citations of plans not in the database, other documents
+    cited) and which plans implement it ("kehoach plan links")."""
+    plan = get_plan(uow, plan_id)
+    content = PlanContent.from_dict(plan.content)
+    higher = higher_plans(uow=uow, plan_id=plan_id)
+    resolved = {h["cited_as"] for h in higher}
+    pending, other = [], []
+    for text in content.implements:
+        if text in resolved:
+            continue
+        citation = read_citation(text)
+        (other if citation is None else pending).append(text)
+    lower = []
+    for link in uow.plan_links.lower(plan_id):
+        row = uow.plans.get(link.plan_id)
+        doc = uow.documents.get(row.document_id) if row.document_id else None
+        lower.append({"plan_id": row.id, "title": row.title, "state": row.state, "cited_as": link.cited_as,
+                      "reference": doc.reference if doc else "",
+                      "issued_on": doc.issued_on.isoformat() if doc else None,
+                      "issuer": uow.bodies.get(row.issuer_id).name})
+    return {"plan_id": plan.id, "title": plan.title, "implements": higher, "pending": pending, "other": other,
+            "implemented_by": lower}
 
 
 def higher_plans(*, uow, plan_id: int) -> list[dict[str, Any]]:

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Callable
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
 from domain.model import numbering
 from domain.model.audit import canonical, sha256
 from domain.model.documents import OfficialDocument, plan_document
 from domain.model.importer import ImportedPlan, plan_source
 from domain.model.plan import PlanContent, Recipient, parse_plan
 from domain.model.workflow import STATE_NAMES, State
+from domain.services.links import link_plan, link_waiting, resolve_citations
 from domain.services.workflow import apply, get_plan, record, require_user
 
 REGIME_NAMES = {"party": "văn bản của Đảng (HD 36-HD/VPTW)", "state": "văn bản hành chính (NĐ 30/2020/NĐ-CP)"}
@@ -81,17 +82,19 @@ def import_plan(*, uow, imported: ImportedPlan, source: str, actor: str, now: da
 def _link(uow, plan_id: int) -> dict[str, Any]:
     """Link the plan to the higher plans its `implements:` names (domain/services/links.py); what the
     audit event keeps of it."""
-    from domain.services.links import link_plan
-
     link_plan(uow=uow, plan_id=plan_id)
     linked = [link.higher_plan_id for link in uow.plan_links.higher(plan_id)]
     return {"implements_plans": linked} if linked else {}
 
 
+def baseline_notes(*, uow, plan_id: int) -> list[str]:
+    """What to tell the drafter of the plan's reductions without a figure at the start (to fill before issue)."""
+    content = PlanContent.from_dict(get_plan(uow, plan_id).content)
+    return [message("baseline_to_fill", target=t.id, text=t.text) for t in content.missing_baselines()]
+
+
 def citation_notes(*, uow, plan_id: int) -> list[str]:
     """What to tell the drafter of the plan's `implements:`: each cited plan not found in the database."""
-    from domain.services.links import resolve_citations
-
     plan = get_plan(uow, plan_id)
     return resolve_citations(uow, plan.id, PlanContent.from_dict(plan.content).implements)[1]
 
@@ -103,7 +106,11 @@ def get_plan_source(*, uow, plan_id: int) -> dict[str, Any]:
         task["written"] = [{"label": label, "text": text} for label, text in task["written"]]
     if data.get("signer"):
         data["signer"].pop("name", None)
-    return _pruned(data)
+    pruned = _pruned(data)
+    for target in pruned.get("targets", []):
+        if target.get("direction") == "reduce_by":
+            target.setdefault("baseline", None)  # shown, to be filled before the plan is issued
+    return pruned
 
 
 def _pruned(value: Any) -> Any:
@@ -202,6 +209,9 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
         doc = uow.documents.get(plan.document_id)
         raise DomainError("already_issued", plan=plan_id, number=doc.reference, date=f"{doc.issued_on:%d/%m/%Y}")
     content = PlanContent.from_dict(plan.content)
+    if content.missing_baselines():
+        raise DomainError("baseline_required", plan=plan.id, targets=", ".join(
+            f"{t.id} («{t.text}»)" for t in content.missing_baselines()))
     issued_on = check_issue_date(issued_on, now=now, since=plan.created_at)
     old = find_document(uow, replaces, body_id=plan.issuer_id, kind="plan") if replaces else None
     event = apply(uow=uow, plan=plan, action="issue", actor=actor, now=now)  # authorises before a number is drawn
@@ -215,6 +225,7 @@ def issue_plan(*, uow, plan_id: int, actor: str, now: datetime, render: Renderer
         from domain.services.corrections import mark_document  # corrections -> plans
 
         mark_document(uow=uow, doc=old, action="replace", actor=actor, now=now, by=doc, id_domain=id_domain)
+    link_waiting(uow=uow, plan_id=plan.id, actor=actor, now=now)
     queue_decision_notices(uow=uow, plan=plan, event=event, now=now, id_domain=id_domain)
     uow.commit()
     return doc.id

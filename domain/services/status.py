@@ -9,6 +9,7 @@ from domain.messages import DomainError
 from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.plan import PlanContent
 from domain.model.reporting import format_figure, roll_up
+from domain.model.review import verdict
 from domain.services.workflow import get_plan
 
 
@@ -53,6 +54,7 @@ def _period_status(uow, content: PlanContent, period, names: dict[str, str], tod
         targets.append({"id": target.id, "text": target.text, "unit": target.unit, "direction": target.direction,
                         "rollup": target.rollup, "plan_figure": target.value, "result": r.result,
                         "reported": r.reported, "expected": r.expected, "met": r.met,
+                        "incomplete": r.incomplete, "verdict": verdict(r),
                         "shown": {"plan": format_figure(target.value), "result": format_figure(r.result)}})
     return {"key": period.key, "label": period.label, "start": period.start.isoformat(),
             "end": period.end.isoformat(), "deadline": period.deadline.isoformat(), "status": period.status,
