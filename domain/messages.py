@@ -149,7 +149,10 @@ MESSAGES: dict[str, str] = {
         "{kind} kỳ «{period}» của kế hoạch #{plan} đã có: báo cáo #{review} ({state}). {hint}"
     ),
     "review_exists_hint_draft": "Để tổng hợp lại theo số liệu mới nhất: kehoach review redraft {review} --as NGƯỜI_SOẠN.",
-    "review_exists_hint_done": "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}.",
+    "review_exists_hint_done": (
+        "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}. Nếu báo cáo đó sai, thu hồi nó "
+        "(kehoach document withdraw SỐ/BC-… --reason \"…\") rồi soạn báo cáo mới cho kỳ này."
+    ),
     "unknown_review": "Không có báo cáo sơ kết, tổng kết «{review}». Dùng «kehoach review list PLAN» để xem các báo cáo.",
     "review_already_issued": (
         "Báo cáo #{review} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa."
