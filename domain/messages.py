@@ -164,7 +164,10 @@ MESSAGES: dict[str, str] = {
         "{kind} kỳ «{period}» của kế hoạch #{plan} đã có: báo cáo #{review} ({state}). {hint}"
     ),
     "review_exists_hint_draft": "Để tổng hợp lại theo số liệu mới nhất: kehoach review redraft {review} --as NGƯỜI_SOẠN.",
-    "review_exists_hint_done": "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}.",
+    "review_exists_hint_done": (
+        "Báo cáo đã ban hành không sửa được; xem: kehoach review show {review}. Nếu báo cáo đó sai, thu hồi nó "
+        "(kehoach document withdraw SỐ/BC-… --reason \"…\") rồi soạn báo cáo mới cho kỳ này."
+    ),
     "unknown_review": "Không có báo cáo sơ kết, tổng kết «{review}». Dùng «kehoach review list PLAN» để xem các báo cáo.",
     "review_already_issued": (
         "Báo cáo #{review} đã ban hành với số {number} ngày {date}; không thể ban hành lần nữa."
@@ -397,9 +400,21 @@ MESSAGES: dict[str, str] = {
         "thu hồi hoặc thay thế (kehoach mail list)."
     ),
     "archive_file_differs": (
-        "Thư mục văn bản {directory} có tệp trùng tên văn bản đã ban hành nhưng nội dung khác: {files}. kehoach "
-        "không ghi đè (đó là bằng chứng tệp đã bị sửa). Chạy «kehoach audit verify» để xem; cất tệp đó sang chỗ "
-        "khác: bản đã ban hành được ghi lại ở lần ghi thư mục văn bản tiếp theo."
+        "Thư mục văn bản {directory}: đã ghi {written} tệp, {present} tệp đã có sẵn đúng nội dung; KHÔNG ghi đè "
+        "{count} tệp trùng tên văn bản đã ban hành nhưng nội dung khác: {files}. Đó là bằng chứng tệp đã bị sửa "
+        "(«kehoach audit verify» nêu tên). Cất tệp đó sang chỗ khác rồi chạy «kehoach documents write»: bản đã "
+        "ban hành, lưu trong cơ sở dữ liệu, được ghi lại."
+    ),
+    "archive_file_expected": "«{name}» (SHA-256 của bản đã ban hành: {sha256})",
+    "archive_written": (
+        "Thư mục văn bản {directory}: đã ghi {written} tệp từ cơ sở dữ liệu, {present} tệp đã có sẵn đúng nội dung; "
+        "không tệp nào bị sửa."
+    ),
+    "archive_written_file": "  đã ghi: {name}",
+    "correction_not_archived": (
+        "Công văn đính chính {reference} ĐÃ được vào sổ và gửi tới các nơi nhận (xem dòng thư ở trên); không phải "
+        "đính chính lại. Chỉ bản lưu trong thư mục văn bản chưa ghi được: {error} Xử lý xong, chạy «kehoach "
+        "documents write --plan {plan}» để ghi bản lưu từ cơ sở dữ liệu."
     ),
     "audit_document_changed": (
         "Văn bản {reference} trong sổ đã bị sửa ngoài kehoach: {fields} khác với lúc vào sổ (sự kiện #{event} của "

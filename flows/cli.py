@@ -41,7 +41,11 @@ register_app = typer.Typer(help="Sổ đăng ký văn bản đi: xem, lọc, xu�
 app.add_typer(register_app, name="register")
 document_app = typer.Typer(help="Văn bản đã ban hành: đính chính, thay thế, thu hồi.", no_args_is_help=True)
 app.add_typer(document_app, name="document")
+documents_app = typer.Typer(help="Thư mục văn bản: ghi lại các tệp đã ban hành từ cơ sở dữ liệu.",
+                             no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
 
+ARCHIVE_NOT_WRITTEN = 4  # exit code: the decision is recorded (and mailed), only the archive folder lags behind
 AS = typer.Option(..., "--as", help="Tên đăng nhập của người thực hiện.")
 AS_SYSTEM = typer.Option("system", "--as", help="Tên đăng nhập (mặc định: hệ thống).")
 
@@ -1025,7 +1029,12 @@ def document_correct(
     console.print(message("document_corrected", old=reference, reference=ref, path=runtime.documents_dir() / name,
                           digest=digest))
     _deliver(plan)
-    run(archive)  # after the letter is recorded and sent: an altered file in the folder stops nothing before
+    try:  # after the letter is recorded and sent: an altered file in the folder stops nothing before
+        archive()
+    except (DomainError, OSError) as exc:
+        said = message("correction_not_archived", reference=ref, plan=plan, error=exc)
+        console.print(f"[bold yellow]Chưa ghi bản lưu:[/] {said}")
+        raise typer.Exit(ARCHIVE_NOT_WRITTEN) from None
 
 
 @document_app.command("withdraw")
@@ -1044,6 +1053,17 @@ def document_withdraw(
     plan = run(go)
     console.print(message("document_withdrawn", reference=reference, reason=reason.strip()))
     _deliver(plan)
+
+
+@documents_app.command("write")
+def documents_write(plan: Optional[int] = typer.Option(None, "--plan", help="Chỉ văn bản của kế hoạch này "
+                                                                          "(mặc định: mọi kế hoạch).")) -> None:
+    """Ghi lại thư mục văn bản từ cơ sở dữ liệu: tệp còn thiếu được ghi, tệp đúng để nguyên, tệp bị sửa không ghi đè."""
+    done = run(lambda: _lifecycle().write_archive_flow(plan))
+    console.print(message("archive_written", directory=done["directory"], written=len(done["written"]),
+                          present=done["present"]))
+    for name in done["written"]:
+        console.print(message("archive_written_file", name=name), highlight=False)
 
 
 def _deliver(plan: int) -> None:

@@ -311,11 +311,13 @@ def not_refused(task, task_run, state) -> bool:
 
 
 @task(**IO_RETRIES, retry_condition_fn=not_refused)
-def write_documents(plan_id: int) -> int:
-    """Write the plan's issued documents and each recipient's copy to the archive folder (idempotent)."""
+def write_documents(plan_id: int | None = None) -> dict:
+    """Write a plan's (or every plan's) issued documents and copies to the archive folder; an altered file is refused."""
     with runtime.uow() as uow:
-        items = plans.issued_files(uow=uow, plan_id=plan_id) + reporting.issued_copies(uow=uow, plan_id=plan_id)
-    return len(runtime.write_documents(items))
+        items = reporting.archive_files(uow=uow, plan_id=plan_id)
+    written = runtime.write_documents(items)
+    return {"directory": str(runtime.documents_dir()), "written": [p.name for p in written],
+            "present": len(items) - len(written)}
 
 
 def transient_mail_failure(task, task_run, state) -> bool:
@@ -339,9 +341,7 @@ def send_chunk(ids: list[int], delivery: str, chunk: int, total: int) -> dict:
 def write_plans_documents(plan_ids: list[int]) -> int:
     """Write the issued documents and copies of a chunk of plans to the archive folder (idempotent)."""
     with runtime.uow() as uow:
-        items = [item for plan_id in plan_ids
-                 for item in plans.issued_files(uow=uow, plan_id=plan_id) + reporting.issued_copies(uow=uow,
-                                                                                                  plan_id=plan_id)]
+        items = [item for plan_id in plan_ids for item in reporting.archive_files(uow=uow, plan_id=plan_id)]
     return len(runtime.write_documents(items))
 
 
@@ -448,6 +448,12 @@ def distribute_review_flow(review_id: int, actor: str = "system") -> dict:
     """E-mail the issued report to every recipient body of its plan with an address."""
     queued = queue_review_distribution(review_id, actor)
     return deliver_mail(queued["plan_id"])
+
+
+@flow(name="write-archive")
+def write_archive_flow(plan_id: int | None = None) -> dict:
+    """Write the archive folder again from the database: the missing files, never over an altered one."""
+    return write_documents(plan_id)
 
 
 @flow(name="notify-approvals")

@@ -154,3 +154,30 @@ def test_replacing_with_a_plan_not_yet_approved_or_an_unknown_number_is_refused_
         assert [d.reference for d in uow.documents.all()] == ["01/KH-UBND"]
         assert uow.plans.get(second).state == "approved"
     assert inbox.take() == []
+
+
+def test_documents_write_puts_back_a_missing_archive_file_and_refuses_to_overwrite_an_altered_one(
+        org, plan_data, now, cli, inbox, docs_dir):
+    import hashlib
+
+    approved(org, plan_data, now)
+    code, out = cli("plan", "issue", "1", "--as", "tam.pct")
+    assert code == 0, out
+    name, original = stored(org, "01/KH-UBND")
+    (docs_dir / name).unlink()
+
+    code, out = cli("documents", "write")
+    assert code == 0, out
+    assert "đã ghi 1 tệp từ cơ sở dữ liệu, 0 tệp đã có sẵn đúng nội dung" in out and f"đã ghi: {name}" in out
+    assert (docs_dir / name).read_bytes() == original
+    code, out = cli("documents", "write", "--plan", "1")
+    assert code == 0 and "đã ghi 0 tệp từ cơ sở dữ liệu, 1 tệp đã có sẵn đúng nội dung" in out
+
+    (docs_dir / name).write_bytes(original + b"sua")
+    code, out = cli("documents", "write", "--plan", "1")
+    assert code == 1
+    assert "KHÔNG ghi đè 1 tệp" in out and f"«{name}» (SHA-256 của bản đã ban hành: " \
+        f"{hashlib.sha256(original).hexdigest()})" in out
+    assert (docs_dir / name).read_bytes() == original + b"sua"
+    code, out = cli("documents", "write", "--plan", "99")
+    assert code == 1 and "Không có kế hoạch «99»" in out

@@ -5,6 +5,7 @@ Real services on SQLite and the real .docx renderer (a file is checked by render
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import sqlite3
 from contextlib import closing
@@ -15,6 +16,7 @@ import openpyxl
 import pytest
 
 from domain.adapters.docx_render import render_docx
+from domain.messages import DomainError
 from domain.model.corrections import parse_corrections
 from domain.services import audit, corrections, delivery, register, reporting
 from tests.format_check import format_faults
@@ -770,8 +772,11 @@ def test_an_issued_file_altered_on_disk_is_never_overwritten_and_stays_named_by_
     (docs_dir / name).write_bytes(original + b"sua")
     code, out = cli("document", "correct", "01/KH-UBND", "--as", "hoa.vt", "--at", "Mục II, chỉ tiêu (4)",
                     "--was", "giảm 0,5%/năm", "--now", "giảm 1%/năm")
-    assert code == 1 and "Đã đính chính 01/KH-UBND bằng Công văn số 04/UBND" in out
-    assert "không ghi đè" in out and name in out
+    assert code == 4 and "Đã đính chính 01/KH-UBND bằng Công văn số 04/UBND" in out
+    assert "Công văn đính chính 04/UBND ĐÃ được vào sổ và gửi tới các nơi nhận" in out
+    assert "không phải đính chính lại" in out and "kehoach documents write --plan 1" in out
+    assert "KHÔNG ghi đè 1 tệp" in out and name in out and hashlib.sha256(original).hexdigest() in out
+    assert "04/UBND" in references(book(org))  # recorded: correcting again would draw another number
     assert (docs_dir / name).read_bytes() == original + b"sua"  # the evidence is kept
     assert [p for p in docs_dir.iterdir() if p.name.startswith("Công văn 04-UBND")]  # the others are written
     code, out = cli("audit", "verify")
@@ -779,6 +784,40 @@ def test_an_issued_file_altered_on_disk_is_never_overwritten_and_stays_named_by_
     (docs_dir / name).unlink()  # put aside: the next write puts the issued file back
     assert files.write_files(docs_dir, [(name, original)]) == [docs_dir / name]
     assert (docs_dir / name).read_bytes() == original
+
+
+def test_the_archive_folder_is_written_again_from_the_database_without_overwriting_an_altered_file(
+        org, plan_data, now, docs_dir):
+    from domain.adapters import files
+
+    ids = lifecycle(org, plan_data, now)
+    with org() as uow:
+        everything = reporting.archive_files(uow=uow)
+        assert reporting.archive_files(uow=uow, plan_id=ids["plan"]) == everything  # one plan here
+        assert {d.file_name for d in uow.documents.all()} | {c.file_name for c in uow.document_copies.all()} == {
+            name for name, _ in everything}
+    assert len(everything) == 9  # the plan, the request and its six copies, the sơ kết report
+    assert len(files.write_files(docs_dir, everything)) == 9
+    assert files.write_files(docs_dir, everything) == []  # identical files are left alone
+
+    (lost, lost_bytes), (altered, altered_bytes) = everything[0], everything[-1]
+    (docs_dir / lost).unlink()
+    (docs_dir / altered).write_bytes(altered_bytes + b"sua")
+    with pytest.raises(DomainError) as refused:
+        files.write_files(docs_dir, everything)
+    said = str(refused.value)
+    assert refused.value.code == "archive_file_differs"
+    assert "đã ghi 1 tệp, 7 tệp đã có sẵn đúng nội dung; KHÔNG ghi đè 1 tệp" in said
+    assert f"«{altered}» (SHA-256 của bản đã ban hành: {hashlib.sha256(altered_bytes).hexdigest()})" in said
+    assert lost not in said and "kehoach documents write" in said
+    assert (docs_dir / lost).read_bytes() == lost_bytes  # the others are written all the same
+    assert (docs_dir / altered).read_bytes() == altered_bytes + b"sua"  # the evidence is kept
+
+
+def test_writing_the_archive_of_a_plan_that_does_not_exist_is_refused(org):
+    with org() as uow, pytest.raises(DomainError) as refused:
+        reporting.archive_files(uow=uow, plan_id=99)
+    assert "Không có kế hoạch «99»" in str(refused.value)
 
 
 def test_an_issue_date_that_is_not_a_date_is_refused_before_anything_runs(org, plan_data, now, cli):

@@ -280,3 +280,48 @@ def test_issuing_the_tong_ket_ends_the_plan_and_its_period(org, reported, now):
     assert [(e.actor, e.to_state, e.data["review"]) for e in close] == [(SIGNER, "closed", review_id)]
     assert doc.subject.startswith("Tổng kết Quý IV/2026")
     refused("action_not_allowed", draft, org, reported, now)  # a closed plan has no more reviews
+
+
+# --- withdrawal ----------------------------------------------------------------------------------------
+
+def withdraw(org, reference, now, actor=CLERK, reason="Số liệu tổng hợp sai."):
+    from domain.services import corrections
+
+    with org() as uow:
+        return corrections.withdraw_document(uow=uow, reference=reference, reason=reason, actor=actor, now=now)
+
+
+def test_withdrawing_the_issued_so_ket_report_withdraws_the_review_and_its_period_may_be_reviewed_again(
+        org, reported, now):
+    review_id = approved(org, reported, now)
+    doc_id = sign(org, review_id, now)
+    with org() as uow:
+        reference = uow.documents.get(doc_id).reference
+    refused("review_exists", draft, org, reported, now)  # one sơ kết of Q4 while it stands
+
+    refused("reason_required", withdraw, org, reference, now, reason=" ")
+    refused("role_required", withdraw, org, reference, now, actor=DRAFTER)
+    assert review_state(org, review_id) == "issued"  # refused: neither the document nor the review moved
+
+    withdraw(org, reference, now + timedelta(days=1))
+    assert review_state(org, review_id) == "withdrawn"
+    assert events(org, reported, review_id)[-1] == ("withdraw", CLERK, "withdrawn")
+    with org() as uow:
+        (event,) = [e for e in uow.audit.events(reported) if e.data.get("review") == review_id
+                    and e.action == "withdraw"]
+        (mark,) = [m.status for m in uow.documents.marks([doc_id])[doc_id]]
+        listed = {r["id"]: r["state"] for r in reviews.list_reviews(uow=uow, plan_id=reported)}
+        plan_state = uow.plans.get(reported).state
+    assert (event.data["reference"], event.data["reason"], mark) == (reference, "Số liệu tổng hợp sai.", "withdrawn")
+    assert listed == {review_id: "đã thu hồi"} and plan_state == "distributed"  # the plan goes on
+    refused("action_not_allowed", decide, org, review_id, "submit", DRAFTER, now)  # nothing more on it
+
+    again = draft(org, reported, now + timedelta(days=1))
+    assert again != review_id and review_state(org, again) == "draft"
+
+
+def test_a_report_is_withdrawn_only_once_issued_and_only_with_its_document():
+    withdrawable = {s for (s, a) in REVIEW_TRANSITIONS if a == "withdraw"}
+    assert {State.ISSUED, State.DISTRIBUTED} <= withdrawable
+    assert not withdrawable & {State.DRAFT, State.SUBMITTED, State.RETURNED, State.APPROVED, State.REJECTED,
+                               State.WITHDRAWN}

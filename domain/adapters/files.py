@@ -1,31 +1,36 @@
 """The archive folder of issued documents: written once, atomically, never overwritten silently."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from domain.messages import DomainError
+from domain.messages import DomainError, message
 
 
 def write_files(directory: Path, files: list[tuple[str, bytes]]) -> list[Path]:
     """Write each (name, bytes) unless an identical file is already there; returns the paths written.
 
     A file already there with other bytes is an issued document changed on disk: it is left as it is (the
-    evidence `kehoach audit verify` names) and, once the others are written, refused with its name."""
+    evidence `kehoach audit verify` names) and, once the others are written, refused with its name and the
+    SHA-256 of the bytes issued, saying how many files were written and how many were already there."""
     directory.mkdir(parents=True, exist_ok=True)
-    written, differing = [], []
+    written, present, differing = [], 0, []
     for name, data in files:
         path = directory / name
         if path.exists():
             if path.read_bytes() != data:
-                differing.append(name)
+                differing.append(message("archive_file_expected", name=name, sha256=hashlib.sha256(data).hexdigest()))
+            else:
+                present += 1
             continue
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
         written.append(path)
     if differing:
-        raise DomainError("archive_file_differs", directory=directory, files="; ".join(differing))
+        raise DomainError("archive_file_differs", directory=directory, files="; ".join(differing),
+                          count=len(differing), written=len(written), present=present)
     return written
 
 

@@ -148,8 +148,9 @@ TRANSITIONS: dict[tuple[State, str], Rule] = {
 
 # A sơ kết / tổng kết report ("báo cáo sơ kết, tổng kết") lives as a plan does, from draft to
 # distribution: the same rules of the same table, restricted to the actions of a document ("edit" of a
-# report is drafting it again from the latest figures). Anything else is denied, as in the plan's table.
-REVIEW_ACTIONS = ("edit", "submit", "resubmit", "approve", "return", "reject", "issue", "distribute")
+# report is drafting it again from the latest figures; "withdraw" follows the withdrawal of its issued BC
+# document, domain.services.corrections.mark_document). Anything else is denied, as in the plan's table.
+REVIEW_ACTIONS = ("edit", "submit", "resubmit", "approve", "return", "reject", "issue", "distribute", "withdraw")
 REVIEW_TRANSITIONS: dict[tuple[State, str], Rule] = {
     key: rule for key, rule in TRANSITIONS.items() if key[1] in REVIEW_ACTIONS}
 

@@ -3,7 +3,8 @@
 Nothing issued is edited or deleted: a correction is a new numbered document referring to the old
 one, and every change of an issued document's standing is a `document_mark` row appended with its
 audit event by `mark_document`, the one function that changes it. A withdrawn or replaced KẾ HOẠCH
-also moves its plan (withdrawn / replaced) through `workflow.apply`, so reports on it stop. In the same
+also moves its plan (withdrawn / replaced) through `workflow.apply`, so reports on it stop; a withdrawn
+sơ kết / tổng kết BÁO CÁO moves its review to withdrawn the same way, so the period may be reviewed again. In the same
 transaction every body the document was mailed to gets a message queued in the outbox: the correction
 letter, the replacement plan, or the withdrawal and its reason (domain/model/corrections.py, MARK_NOTICES).
 """
@@ -68,6 +69,10 @@ def mark_document(*, uow, doc, action: str, actor: str, now: datetime, by=None, 
         apply(uow=uow, plan=plan, action=action, actor=actor, now=now, reason=reason,
               data={"document_id": doc.id, "reference": doc.reference,
                     **({"by_reference": by.reference} if by is not None else {})})
+    review = next((r for r in uow.reviews.for_plan(plan.id) if r.document_id == doc.id), None)
+    if review is not None and action == "withdraw":  # the sơ kết / tổng kết report withdrawn with its BC
+        apply(uow=uow, plan=plan, review=review, action=action, actor=actor, now=now, reason=reason,
+              data={"document_id": doc.id, "reference": doc.reference})
     return event
 
 

@@ -149,8 +149,8 @@ def higher_plans(*, uow, plan_id: int) -> list[dict[str, Any]]:
 
 def lower_summaries(*, uow, plan_id: int) -> list[dict[str, Any]]:
     """For each plan implementing `plan_id`: its latest issued review, else its latest draft that was
-    not rejected, summarised (targets met, not met, without figures; the ones not met by name); a lower
-    plan without a review yet is listed as such."""
+    neither rejected nor withdrawn, summarised (targets met, not met, without figures; the ones not met by
+    name); a lower plan without a review yet is listed as such."""
     out = []
     for link in uow.plan_links.lower(plan_id):
         lower = uow.plans.get(link.plan_id)
@@ -164,7 +164,7 @@ def lower_summaries(*, uow, plan_id: int) -> list[dict[str, Any]]:
             "review_title": "", "period_label": "", "met": 0, "not_met": 0, "no_result": 0, "not_met_targets": [],
             "targets": len(content.targets),
         }
-        reviews = [r for r in uow.reviews.for_plan(lower.id) if r.state != State.REJECTED]
+        reviews = [r for r in uow.reviews.for_plan(lower.id) if r.state not in (State.REJECTED, State.WITHDRAWN)]
         issued = [r for r in reviews if r.state in ISSUED_STATES]
         chosen = (issued or reviews or [None])[-1]
         if chosen is not None:

@@ -19,7 +19,8 @@ from domain.model.review import review_document, review_title
 from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
 from domain.services.reports import submit_report  # noqa: F401  (a unit's report: domain/services/reports.py)
-from domain.services.plans import Renderer, document_facts, issue_document, registered_in_run, run_mark
+from domain.services.plans import (Renderer, document_facts, issue_document, issued_files, registered_in_run,
+                                   run_mark)
 from domain.services.workflow import apply, check, get_plan, record
 
 
@@ -154,9 +155,18 @@ def _queue_units(uow, plan, units, kind: str, period_key: str, now: datetime, id
                      document_id=document_id or plan.document_id) for b in bodies if b and b.email)
 
 
-def issued_copies(*, uow, plan_id: int) -> list[tuple[str, bytes]]:
-    """(file name, bytes) of every recipient's copy of the plan's issued documents."""
-    return [(c.file_name, c.content) for c in uow.document_copies.for_plan(plan_id)]
+def issued_copies(*, uow, plan_id: int | None = None) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every recipient's copy of the plan's issued documents (or of every plan's)."""
+    copies = uow.document_copies.for_plan(plan_id) if plan_id is not None else uow.document_copies.all()
+    return [(c.file_name, c.content) for c in copies]
+
+
+def archive_files(*, uow, plan_id: int | None = None) -> list[tuple[str, bytes]]:
+    """What the archive folder ("thư mục văn bản") holds, as the database keeps it: (file name, bytes) of every
+    issued document and every unit's copy, of one plan (which must exist) or of all."""
+    if plan_id is not None:
+        get_plan(uow, plan_id)
+    return issued_files(uow=uow, plan_id=plan_id) + issued_copies(uow=uow, plan_id=plan_id)
 
 
 def find_issued(*, uow, digest: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from domain.services.plans import (ID_DOMAIN, DECISIONS, Renderer, document_fact
 from domain.services.workflow import apply, check, get_plan, record
 
 DONE = (State.ISSUED, State.DISTRIBUTED)
+SET_ASIDE = (State.REJECTED, State.WITHDRAWN)  # a report not approved, or withdrawn: the period may be reviewed anew
 
 
 def get_review(uow, review_id: int):
@@ -93,7 +94,7 @@ def draft_review(*, uow, plan_id: int, actor: str, now: datetime, final: bool = 
                  period_key: str | None = None, run: str | None = None) -> int:
     """Draft the sơ kết (or, `final`, the tổng kết) report of a period from the roll-up; returns its id.
 
-    A period has one report of each kind unless it was rejected: a second is refused, naming the first
+    A period has one report of each kind unless it was rejected or withdrawn: a second is refused, naming the first
     and what to do. The same orchestration `run`, retried, gets the report it drafted.
     """
     plan = get_plan(uow, plan_id)
@@ -106,7 +107,7 @@ def draft_review(*, uow, plan_id: int, actor: str, now: datetime, final: bool = 
     check(uow=uow, plan=plan, action="review", actor=actor)  # a closed plan, a unit's reporter: refused first
     period = _period(uow, plan, period_key, now)
     for other in uow.reviews.for_plan(plan.id):
-        if other.period_key == period.key and other.kind == kind and other.state != State.REJECTED:
+        if other.period_key == period.key and other.kind == kind and other.state not in SET_ASIDE:
             hint = message("review_exists_hint_done" if other.state in DONE else "review_exists_hint_draft",
                            review=other.id)
             raise DomainError("review_exists", kind=KINDS[kind], period=period.label, plan=plan.id, review=other.id,
