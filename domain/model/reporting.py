@@ -334,6 +334,19 @@ def roll_up(target: Target, values: list[float], *, expected: int) -> Rollup:
                   level=level)
 
 
+def roll_up_targets(content, reports: dict) -> list[Rollup]:
+    """Each target of the plan (`PlanContent`) rolled up over the latest report (by unit, with `figures`,
+    `submitted_at`, `id`) of every unit expected to report it, taken in the order they were sent."""
+    units = content.executing_units()
+    rollups = []
+    for target in content.targets:
+        expected = [u for u in units if target in content.targets_for(u)]
+        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
+        values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
+        rollups.append(roll_up(target, values, expected=len(expected)))
+    return rollups
+
+
 def format_figure(value: float | None) -> str:
     """55.0 -> "55"; 0.5 -> "0,5"; None -> "—" (Vietnamese decimal comma)."""
     if value is None:

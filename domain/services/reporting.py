@@ -14,7 +14,7 @@ from domain.model.plan import PlanContent
 from domain.model.notices import OVERDUE, advisory_bodies, overdue_recipients
 from domain.model.reporting import (OVERDUE as OVERDUE_STEP, REMIND, Period, ad_hoc, follow_up_step, parse_period_key,
                                     period_due_next, period_kind, periods_due, plan_cut_off,
-                                    plan_kinds, quarter_containing, roll_up)
+                                    plan_kinds, quarter_containing, roll_up_targets)
 from domain.model.review import review_document, review_title
 from domain.model.workflow import SYSTEM, State
 from domain.services.delivery import queue
@@ -234,12 +234,7 @@ def review_builder(uow, plan, content: PlanContent, period, reports: dict[str, A
     """The review's title and the function laying it out (see `review_document`), from the reports
     rolled up (each unit's latest, by unit): the same reports give the same document."""
     units = content.executing_units()
-    rollups = []
-    for target in content.targets:
-        expected = [u for u in units if target in content.targets_for(u)]
-        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
-        values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
-        rollups.append(roll_up(target, values, expected=len(expected)))
+    rollups = roll_up_targets(content, reports)
     plan_doc = uow.documents.get(plan.document_id)
     title = review_title(action, period.label, plan_doc.reference, plan_doc.issued_on, content.title)
     build = partial(review_document, title=title, rollups=rollups, reported=[u for u in units if u in reports],

@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.messages import DomainError, message
 from domain.model.plan import PlanContent
-from domain.model.reporting import period_last_due, roll_up
+from domain.model.reporting import period_last_due, roll_up_targets
 from domain.model.review import KINDS, document_of, met_count, review_title, snapshot
 from domain.model.workflow import STATE_NAMES, State
 from domain.services.delivery import ask_receipt, queue_row
@@ -53,12 +53,7 @@ def roll_up_period(uow, plan, period, kind: str) -> dict[str, Any]:
     if not reports:
         raise DomainError("no_reports", plan=plan.id, period=period.label)
     units = content.executing_units()
-    rollups = []
-    for target in content.targets:
-        expected = [u for u in units if target in content.targets_for(u)]
-        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
-        values = [r.figures[target.id] for r in latest_first if target.id in r.figures]
-        rollups.append(roll_up(target, values, expected=len(expected)))
+    rollups = roll_up_targets(content, reports)
     plan_doc = uow.documents.get(plan.document_id)
     return snapshot(
         title=review_title(kind, period.label, plan_doc.reference, plan_doc.issued_on, content.title),

@@ -8,7 +8,7 @@ from typing import Any
 from domain.messages import DomainError
 from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.plan import PlanContent
-from domain.model.reporting import format_figure, roll_up
+from domain.model.reporting import format_figure, roll_up_targets
 from domain.model.review import verdict
 from domain.services.workflow import get_plan
 
@@ -46,11 +46,7 @@ def _period_status(uow, content: PlanContent, period, names: dict[str, str], tod
                           "submitted_on": None,
                           "days_late": calendar.working_days_between(period.deadline, today) if overdue else 0})
     targets = []
-    for target in content.targets:
-        expected = [u for u in content.executing_units() if target in content.targets_for(u)]
-        latest_first = sorted((reports[u] for u in expected if u in reports), key=lambda r: (r.submitted_at, r.id))
-        r = roll_up(target, [x.figures[target.id] for x in latest_first if target.id in x.figures],
-                    expected=len(expected))
+    for target, r in zip(content.targets, roll_up_targets(content, reports)):
         targets.append({"id": target.id, "text": target.text, "unit": target.unit, "direction": target.direction,
                         "rollup": target.rollup, "plan_figure": target.value, "result": r.result,
                         "reported": r.reported, "expected": r.expected, "met": r.met,
