@@ -145,16 +145,7 @@ def _reporting_unit(uow, plan, unit: str) -> PlanContent:
 
 def _period(uow, plan, period_key: str | None, now: datetime):
     """The period named (refused if it was never opened or is closed), else the open one due next."""
-    periods = uow.periods.for_plan(plan.id)
-    if period_key:
-        period = next((p for p in periods if p.key == period_key), None)
-        if period is None:
-            raise DomainError("unknown_period", plan=plan.id, period=period_key,
-                              periods=", ".join(p.key for p in periods) or "chưa có")
-    else:
-        period = period_due_next([p for p in periods if p.status == "open"], local_date(now))
-        if period is None:
-            raise DomainError("no_open_period", plan=plan.id, period="hiện tại")
+    period = _any_period(uow, plan, period_key, now)
     if period.status != "open":
         raise DomainError("period_closed", period=period.label, plan=plan.id)
     return period
