@@ -437,8 +437,7 @@ def status(plan: int, period: Optional[str] = typer.Option(None, help="Chỉ k�
         targets = Table("Chỉ tiêu", "Kế hoạch", "Kết quả", "Đơn vị báo cáo", "Đánh giá")
         for t in p["targets"]:
             met = t["verdict"]
-            unit = f" {t['unit']}" if t["unit"] and t["unit"] != "%" else (t["unit"] or "")
-            targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"] + unit, t["shown"]["result"] + unit,
+            targets.add_row(f"{t['id']}. {t['text']}", t["shown"]["plan"], t["shown"]["result"],
                             f"{t['reported']}/{t['expected']}", met)
         console.print(targets)
 

@@ -41,6 +41,10 @@ def test_status_rolls_each_target_up_against_its_plan_figure(org, reporting_plan
     # both met it, but a share of four units is not reached until the other two say so
     assert (targets["CT1"]["met"], targets["CT1"]["verdict"]) == (None, "Chưa đủ số liệu (2/4 đơn vị báo cáo)")
     assert targets["CT5"]["verdict"] == "Đạt (1/2 đơn vị báo cáo)"
+    # shown as the review's table shows them: a share of units is a % of units, not of the target's unit
+    assert targets["CT1"]["shown"] == {"plan": "1 mô hình", "result": "50% đơn vị đạt"}  # 2 of 4
+    assert targets["CT5"]["shown"] == {"plan": "55%", "result": "56%"}
+    assert targets["CT4"]["shown"]["plan"].startswith("giảm 0,5%")
 
 
 def test_status_of_a_period_never_opened_names_the_periods_that_are(org, reporting_plan):

@@ -8,8 +8,8 @@ from typing import Any
 from domain.messages import DomainError
 from domain.model.calendar import VIETNAM, WorkCalendar, local_date
 from domain.model.plan import PlanContent
-from domain.model.reporting import format_figure, roll_up_targets
-from domain.model.review import verdict
+from domain.model.reporting import roll_up_targets
+from domain.model.review import outcome, planned, verdict
 from domain.services.workflow import get_plan
 
 
@@ -51,7 +51,7 @@ def _period_status(uow, content: PlanContent, period, names: dict[str, str], tod
                         "rollup": target.rollup, "plan_figure": target.value, "result": r.result,
                         "reported": r.reported, "expected": r.expected, "met": r.met,
                         "incomplete": r.incomplete, "verdict": verdict(r),
-                        "shown": {"plan": format_figure(target.value), "result": format_figure(r.result)}})
+                        "shown": {"plan": planned(target), "result": outcome(r)}})
     return {"key": period.key, "label": period.label, "start": period.start.isoformat(),
             "end": period.end.isoformat(), "deadline": period.deadline.isoformat(), "status": period.status,
             "overdue": overdue, "reported": sum(u["reported"] for u in units), "expected": len(units),
