@@ -109,6 +109,15 @@ def load_example_organisation() -> None:
                           now=runtime.now())
 
 
+def issued_plan() -> int:
+    """The example plan created, submitted, approved and issued through the commands."""
+    plan = create_plan()
+    for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
+        cli("plan", action, str(plan), "--as", actor)
+    cli("plan", "issue", str(plan), "--as", "tam.pct")
+    return plan
+
+
 def create_plan(actor: str = "lan.vp") -> int:
     from domain.adapters.yaml_source import load_yaml
     from domain.services import plans
@@ -323,11 +332,7 @@ def test_a_sweep_that_fails_on_one_plan_names_it_and_its_retry_mails_each_messag
 
     clock, inbox, _ = world("sweep-retry")
     load_example_organisation()
-    plan_ids = [create_plan(), create_plan()]
-    for plan in plan_ids:
-        for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
-            cli("plan", action, str(plan), "--as", actor)
-        cli("plan", "issue", str(plan), "--as", "tam.pct")
+    plan_ids = [issued_plan(), issued_plan()]
     lifecycle.open_due_periods_flow()
     inbox.take("set-up")
     clock.set(12, 18)
@@ -362,11 +367,7 @@ def test_opening_a_period_runs_a_task_per_chunk_of_units_retries_a_failed_chunk_
 
     _, inbox, _ = world("open-chunks")
     load_example_organisation()
-    plan_ids = [create_plan(), create_plan()]
-    for plan in plan_ids:
-        for action, actor in (("submit", "lan.vp"), ("approve", "hung.cvp")):
-            cli("plan", action, str(plan), "--as", actor)
-        cli("plan", "issue", str(plan), "--as", "tam.pct")
+    plan_ids = [issued_plan(), issued_plan()]
     inbox.take("set-up")
     monkeypatch.setattr(lifecycle, "UNITS_PER_TASK", 2)  # six units: three chunks
     chunks, real_copies, real_render = [], reporting.issue_request_copies, runtime.render_docx
