@@ -10,6 +10,7 @@ capture mail locally for the demo.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -457,11 +458,12 @@ class MailSink:
     def _store(self, content: bytes, peer) -> Path:
         with self._lock:
             path = self.directory / f"{self._next_number:04d}.eml"
-            _write_atomically(path, content)
             self._next_number += 1
+        _write_atomically(path, content)
+        with self._lock:
             self._count += 1
             self._peers.add(peer)
-            return path
+        return path
 
 
 class _SinkHandler:
@@ -474,7 +476,8 @@ class _SinkHandler:
         return responses
 
     async def handle_DATA(self, server, session, envelope):
-        self._sink._store(envelope.original_content, session.peer)
+        await asyncio.get_running_loop().run_in_executor(None, self._sink._store, envelope.original_content,
+                                                         session.peer)
         return "250 Message accepted for delivery"
 
 
