@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     message_id_domain: str = "kehoach.local"
     outbox_batch_size: int = 50
     smtp_connections: int = 2  # chunks deliver-mail sends at once, each over an SMTP connection of its own
+    outbox_lease_seconds: float = 600.0  # a row another machine left "sending" this long ago is sent again
     report_deadline_days: int = 3
     reminder_days_before: int = 2  # the daily sweep reminds late units from this many working days before a deadline
     overdue_follow_up_days: int = 10  # and sends the overdue list on this many working days after it

@@ -71,7 +71,7 @@ def send_rows(ids: list[int], *, delivery: str = "", chunk: int = 0, total: int 
     with runtime.smtp() as sender:
         result = delivery_service.deliver(uow_factory=runtime.uow, ids=ids, sender=sender,
                                           render=runtime.render_mail, mail_from=runtime.settings().mail_from,
-                                          now=runtime.now, on_progress=advance)
+                                          now=runtime.now, lease=runtime.lease(), on_progress=advance)
     return result.__dict__
 
 

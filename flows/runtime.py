@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from domain.adapters import files
+from domain.adapters import files, processes
 from domain.adapters.db import SqlUnitOfWork, migrate
+from domain.model.mail import Lease
 from domain.settings import Settings, get_settings
 
 _progress: list[Callable[[str, int, int], None]] = []
@@ -70,6 +71,11 @@ def render_mail(mail) -> bytes:
 
     s = settings()
     return render(mail, sender_email=s.mail_from, sender_name=s.mail_from_name, date=mail.date or now())
+
+
+def lease() -> Lease:
+    """This process's claim on the outbox rows it sends (see `Lease`)."""
+    return Lease(holder=processes.this_process(), seconds=settings().outbox_lease_seconds, gone=processes.gone)
 
 
 def smtp():

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.adapters.mail import MailSink, SmtpSender, render_mail
 from domain.messages import DomainError
-from domain.model.mail import PermanentMailError, TransientMailError, message_id
+from domain.model.mail import Lease, PermanentMailError, TransientMailError, message_id
 from domain.model.org import Body
 from domain.services import delivery
 from domain.settings import get_settings
@@ -38,10 +38,13 @@ def render(mail) -> bytes:
                        date=mail.date)
 
 
-def deliver(uow_factory, ids, port, clock, timeout=5.0):
+LEASE = Lease(holder="tests")  # these tests' deliveries, one at a time, as one holder
+
+
+def deliver(uow_factory, ids, port, clock, timeout=5.0, lease=LEASE):
     with SmtpSender(host="127.0.0.1", port=port, timeout=timeout) as sender:
         return delivery.deliver(uow_factory=uow_factory, ids=ids, sender=sender, render=render, mail_from=MAIL_FROM,
-                                now=clock)
+                                now=clock, lease=lease)
 
 
 @pytest.fixture
@@ -121,7 +124,7 @@ def test_a_row_left_sending_by_a_crash_after_the_servers_250_is_sent_again_as_th
     with smtp_server(handler) as port:
         # the first attempt, as deliver() makes it, but the process dies before marking the row sent
         with uow_factory() as uow:
-            mail = delivery.claim(uow=uow, outbox_id=first_id, now=now)
+            mail = delivery.claim(uow=uow, outbox_id=first_id, now=now, lease=LEASE)
         with SmtpSender(host="127.0.0.1", port=port, timeout=5) as sender:
             sender.send(mail_from=MAIL_FROM, to=mail.to_email, message=render(mail))
         assert rows(uow_factory, plan_id)[0]["status"] == "sending"
@@ -391,7 +394,7 @@ def test_a_row_changed_after_its_message_was_composed_ahead_is_composed_again_an
 
     with MailSink(tmp_path / "mail") as sink, CorrectingSender(host="127.0.0.1", port=sink.port, timeout=5) as s:
         result = delivery.deliver(uow_factory=uow_factory, ids=ids, sender=s, render=render, mail_from=MAIL_FROM,
-                                  now=Clock(now))
+                                  now=Clock(now), lease=LEASE)
     received = sorted(parse(p.read_bytes())["To"].addresses[0].addr_spec for p in (tmp_path / "mail").glob("*.eml"))
     assert result.sent == len(ids)
     assert received == sorted([old[ids[0]], *new.values()])

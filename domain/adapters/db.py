@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, event, func
+from sqlalchemy import and_, bindparam, event, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -409,11 +409,19 @@ _AUDIT = orm.AuditRow.__table__
 # Delivery's statements, built once: two of them run for every message sent, and SQLAlchemy's ORM
 # (a flush, an identity map refresh) would cost more than the SQL itself.
 _CLAIM = (_OUTBOX.update()
-          .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status.in_(bindparam("sendable", expanding=True)))
+          .where(_OUTBOX.c.id == bindparam("row_id"),
+                 or_(_OUTBOX.c.status == bindparam("pending"),
+                     and_(_OUTBOX.c.status == bindparam("new_status"),
+                          or_(_OUTBOX.c.claimed_by.is_(None), _OUTBOX.c.claimed_by == bindparam("holder"),
+                              _OUTBOX.c.claimed_by == bindparam("gone_holder"),
+                              _OUTBOX.c.claimed_at < bindparam("expired_before",
+                                                               type_=_OUTBOX.c.claimed_at.type)))))
           .values(status=bindparam("new_status"), attempts=_OUTBOX.c.attempts + 1,
                   first_attempt_at=func.coalesce(_OUTBOX.c.first_attempt_at,
-                                                 bindparam("date", type_=_OUTBOX.c.first_attempt_at.type)))
+                                                 bindparam("date", type_=_OUTBOX.c.first_attempt_at.type)),
+                  claimed_by=bindparam("holder"), claimed_at=bindparam("at", type_=_OUTBOX.c.claimed_at.type))
           .returning(*_OUTBOX.c))
+_HOLDER = select(_OUTBOX.c.status, _OUTBOX.c.claimed_by).where(_OUTBOX.c.id == bindparam("row_id"))
 _SETTLE = (_OUTBOX.update().where(_OUTBOX.c.id == bindparam("row_id"))
            .values(status=bindparam("new_status"), last_error=bindparam("error"),
                    sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type)))
@@ -473,13 +481,25 @@ class Outbox(_Repo):
     def get(self, row_id: int) -> orm.OutboxRow | None:
         return self.session.get(orm.OutboxRow, row_id)
 
-    def claim(self, row_id: int, *, when: Iterable[str], status: str, first_attempt_at) -> Any | None:
-        """In one statement: if the row's status is one of `when`, set it to `status`, count an attempt
-        and set `first_attempt_at` unless it is set already; the row as it now is (read-only, with the
-        columns as attributes), or None if there is no such row or its status is not one of `when`."""
+    def claim(self, row_id: int, *, pending: str, status: str, first_attempt_at, holder: str, at,
+              expired_before, gone: Callable[[str], bool]) -> Any | None:
+        """In one statement: if the row is `pending`, or already `status` ("sending") but claimed by
+        nobody, by `holder` itself or before `expired_before`, set it to `status`, count an attempt,
+        set `first_attempt_at` unless it is set already, and sign it with `holder` and `at`. A row
+        another holder is sending is taken over only if `gone(that holder)`. The row as it now is
+        (read-only, with the columns as attributes), or None if there is no such row, it is no longer
+        to be sent, or another holder is sending it."""
         self.session.flush()  # this transaction's changes to outbox rows first
-        return self.session.connection().execute(_CLAIM, {
-            "row_id": row_id, "sendable": list(when), "new_status": status, "date": first_attempt_at}).first()
+        values = {"row_id": row_id, "pending": pending, "new_status": status, "date": first_attempt_at,
+                  "holder": holder, "at": at, "expired_before": expired_before, "gone_holder": None}
+        connection = self.session.connection()
+        row = connection.execute(_CLAIM, values).first()
+        if row is not None:
+            return row
+        held = connection.execute(_HOLDER, {"row_id": row_id}).first()
+        if held is None or held.status != status or not gone(held.claimed_by):
+            return None
+        return connection.execute(_CLAIM, {**values, "gone_holder": held.claimed_by}).first()
 
     def settle(self, row_id: int, *, status: str, error: str | None, sent_at=None) -> None:
         """Set a row's status, last error and time sent."""

@@ -208,6 +208,8 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime
     first_attempt_at: Optional[datetime] = None  # the Date header of every attempt
     sent_at: Optional[datetime] = None
+    claimed_by: Optional[str] = None  # the process sending it while "sending" (host:pid:start), see Lease
+    claimed_at: Optional[datetime] = None
 
 
 class ReceiptRow(SQLModel, table=True):

@@ -3,8 +3,9 @@ states; the receipt code a distributed document asks its recipient to confirm wi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -14,6 +15,26 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 SENDABLE = (PENDING, SENDING)
 STATUSES = (PENDING, SENDING, SENT, FAILED)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who may send a row that says "sending" ("đang gửi"): two deliveries at once never both send it.
+
+    A claim writes the claiming process (`holder`) and the time on the row. A row another holder
+    left "sending" is taken over only if that holder is known to be gone (`gone`: its process has
+    ended, as after a crash) or its claim is older than `seconds` (a holder on another machine,
+    whose process cannot be looked at; no message takes that long). The holder's own rows, and
+    rows claimed before claims were signed, are taken as before.
+    """
+
+    holder: str
+    seconds: float = 600.0
+    gone: Callable[[str], bool] = lambda holder: False
+
+    def expired_before(self, now: datetime) -> datetime:
+        """Claims made before this moment have run out."""
+        return now - timedelta(seconds=self.seconds)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 from domain.model.corrections import MARK_NOTICE_KINDS, type_name
 from domain.model.documents import office_title
 from domain.messages import MESSAGES, DomainError, message
-from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, OutgoingMail,
+from domain.model.mail import (FAILED, PENDING, SENDABLE, SENDING, SENT, Attachment, Lease, OutgoingMail,
                                PermanentMailError, TransientMailError, message_id, read_receipt_code, receipt_code,
                                show_receipt_code)
 from domain.model.notices import NOTICE_KINDS
@@ -307,7 +307,7 @@ def _key(row, date: datetime | None) -> tuple:
 
 
 def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
-            render: Callable[[OutgoingMail], bytes], mail_from: str, now: Callable[[], datetime],
+            render: Callable[[OutgoingMail], bytes], mail_from: str, now: Callable[[], datetime], lease: Lease,
             on_progress: Callable[[int], None] = lambda n: None) -> DeliveryResult:
     """Send each row over `sender` and record its fate row by row.
 
@@ -316,7 +316,8 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
     answered 250. SMTP cannot make the 250 and our commit one step: a crash between the two leaves
     the row "sending", and the next delivery sends it again with the same Message-ID, the same Date
     and so the same bytes; mail clients and servers that see a Message-ID twice show one message.
-    Rows already sent are skipped, so a retried batch never re-sends them.
+    Rows already sent are skipped, so a retried batch never re-sends them. Each claim is signed with
+    `lease.holder`: a row another delivery is sending at the same time is skipped too (see `Lease`).
 
     Between two SMTP transactions, one database transaction: it records the fate of the row just
     sent (sent with its audit event, failed, or back to pending) and claims the next, so a row is
@@ -344,7 +345,7 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
             for position, outbox_id in enumerate(ids):
                 previous, fate = fate, None
                 following = ids[position + 1] if position + 1 < len(ids) else None
-                row, current, ahead = _step(uow, batch, previous, outbox_id, ahead, following, now)
+                row, current, ahead = _step(uow, batch, previous, outbox_id, ahead, following, now, lease)
                 if previous is not None:
                     on_progress(1)
                 if current is None:
@@ -386,13 +387,13 @@ def deliver(*, uow_factory: Callable[[], Any], ids: list[int], sender: Sender,
 
 
 def _step(uow, batch, fate: _Fate | None, outbox_id: int, prepared: _Prepared | None, following: int | None,
-          now: Callable[[], datetime]):
+          now: Callable[[], datetime], lease: Lease):
     """One transaction: record the previous row's fate, claim this row and compose the following one
     from how it stands; (this row, its message or None if it is not to be sent, the following's)."""
     try:
         if fate is not None:
             _settle(uow, fate, now())
-        row, current = _claim_prepared(uow, batch, outbox_id, prepared, now())
+        row, current = _claim_prepared(uow, batch, outbox_id, prepared, now(), lease)
         ahead = _prepare(batch, batch.row(following), now()) if following is not None else None
         uow.commit()
         return row, current, ahead
@@ -405,12 +406,13 @@ def _step(uow, batch, fate: _Fate | None, outbox_id: int, prepared: _Prepared | 
         raise
 
 
-def _claim_prepared(uow, batch, outbox_id: int, prepared: _Prepared | None, now: datetime):
+def _claim_prepared(uow, batch, outbox_id: int, prepared: _Prepared | None, now: datetime, lease: Lease):
     """`_claim`, taking the Date of the message prepared for the row, and that message if the row
     still says what it was composed from."""
     if prepared is not None and prepared.outbox_id != outbox_id:
         prepared = None
-    row, mail = _claim(uow, batch, outbox_id, prepared.mail.date if prepared is not None else now, compose=False)
+    row, mail = _claim(uow, batch, outbox_id, prepared.mail.date if prepared is not None else now, lease,
+                       at=now, compose=False)
     if row is None or not mail:
         return row, None
     if prepared is None or prepared.key != _key(row, row.first_attempt_at):
@@ -509,19 +511,23 @@ def _plan_content(uow, plan) -> PlanContent:
     return reader(plan) if callable(reader) else PlanContent.from_dict(plan.content)
 
 
-def claim(*, uow, outbox_id: int, now: datetime) -> OutgoingMail | None:
+def claim(*, uow, outbox_id: int, now: datetime, lease: Lease) -> OutgoingMail | None:
     """Mark a row "sending" and count the attempt, committed before its SMTP transaction; the message
-    it stands for, or None if it is no longer to be sent (already sent or failed)."""
-    _, mail = _claim(uow, uow, outbox_id, now)
+    it stands for, or None if it is no longer to be sent (already sent or failed) or another holder
+    of a lease is sending it."""
+    _, mail = _claim(uow, uow, outbox_id, now, lease)
     uow.commit()
     return mail
 
 
-def _claim(uow, reader, outbox_id: int, now: datetime, *, compose: bool = True):
-    """(the row, its message) once marked "sending" with the attempt counted; the message None if the
-    row is not to be sent, True instead of a message when not `compose`. `now` is the Date of a first
-    attempt."""
-    row = uow.outbox.claim(outbox_id, when=SENDABLE, status=SENDING, first_attempt_at=now)
+def _claim(uow, reader, outbox_id: int, now: datetime, lease: Lease, *, at: datetime | None = None,
+           compose: bool = True):
+    """(the row, its message) once marked "sending" with the attempt counted and signed by the lease's
+    holder; the message None if the row is not to be sent (by us), True instead of a message when not
+    `compose`. `now` is the Date of a first attempt, `at` the time of the claim (`now` if None)."""
+    at = now if at is None else at
+    row = uow.outbox.claim(outbox_id, pending=PENDING, status=SENDING, first_attempt_at=now, holder=lease.holder,
+                           at=at, expired_before=lease.expired_before(at), gone=lease.gone)
     if row is None:  # no such row, or it is no longer to be sent
         return None, None
     return row, (_compose_row(reader, row, now) if compose else True)
