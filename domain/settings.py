@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     smtp_ca_file: Path | None = None  # a private CA that signed the server's certificate (STARTTLS/SSL)
     mail_retry_delays: list[float] = [2, 10, 30]  # seconds before each retry of a chunk after a transient failure
+    command_mail_retry_delays: list[float] = [2]  # the same, in a command a person waits for (the mail stays queued)
     receipt_reminder_days: int = 3  # working days after a distribution before an unconfirmed receipt is reminded
     mail_from: str = "vanthu@kehoach.local"
     mail_from_name: str = "Văn thư kehoach"

@@ -50,11 +50,13 @@ AS = typer.Option(..., "--as", help="Tên đăng nhập của người thực hi
 AS_SYSTEM = typer.Option("system", "--as", help="Tên đăng nhập (mặc định: hệ thống).")
 
 
-def run(fn, *args, **kwargs):
-    """Run a command; a refused one prints its reason in Vietnamese and exits 1."""
+def run(fn, *args, unattended: bool = False, **kwargs):
+    """Run a command; a refused one prints its reason in Vietnamese and exits 1. Unless `unattended`
+    (serve), a person waits for it: mail is retried briefly (`runtime.person_waiting`)."""
     try:
         runtime.ensure_schema()
-        return fn(*args, **kwargs)
+        with runtime.person_waiting(not unattended):
+            return fn(*args, **kwargs)
     except DomainError as exc:
         console.print(f"[bold red]Lỗi:[/] {exc}")
         raise typer.Exit(1) from None
@@ -1082,7 +1084,7 @@ def serve(once: bool = typer.Option(False, "--once", help="Chạy một lượt 
 
     if once:
         with _ProgressBar():
-            results = run(serving.run_once)
+            results = run(serving.run_once, unattended=True)
         opened, swept = results["open-due-periods"], results["daily-sweep"]
         console.print(f"Mở kỳ báo cáo {opened['period']}: {opened['plans']} kế hoạch, {opened['requests']} thư đề nghị "
                       f"báo cáo.")
@@ -1093,7 +1095,7 @@ def serve(once: bool = typer.Option(False, "--once", help="Chạy một lượt 
     for name, cron in serving.deployment_specs():
         table.add_row(name, cron or "theo yêu cầu")
     console.print(table)
-    run(serving.serve)
+    run(serving.serve, unattended=True)
 
 
 @app.command("demo")

@@ -354,7 +354,7 @@ def chunks(ids: list[int], size: int) -> list[list[int]]:
 def deliver_mail(plan_id: int | None = None) -> dict:
     """Send every pending message in chunks, a few at once over a connection each, retrying transient failures."""
     ids = pending_messages(plan_id)
-    delays = runtime.settings().mail_retry_delays
+    delays = runtime.mail_retry_delays()
     send = send_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
     return outbox.send_in_turn(ids, send.submit)
 

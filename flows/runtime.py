@@ -1,9 +1,10 @@
 """Wiring: the adapters chosen by Settings, handed to the services. Built on call, never at import."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from domain.adapters import files, processes
@@ -71,6 +72,27 @@ def render_mail(mail) -> bytes:
 
     s = settings()
     return render(mail, sender_email=s.mail_from, sender_name=s.mail_from_name, date=mail.date or now())
+
+
+_person_waiting = [False]  # set while a command a person waits for runs (kehoach ..., not serve)
+
+
+@contextmanager
+def person_waiting(waiting: bool = True) -> Iterator[None]:
+    """While a person waits at the command line, a mail server out of reach is retried briefly
+    (`command_mail_retry_delays`): the decision is already recorded and its mail stays queued for
+    the daily sweep or `kehoach mail send`; unattended runs (serve, deployments) retry for longer."""
+    before, _person_waiting[0] = _person_waiting[0], waiting
+    try:
+        yield
+    finally:
+        _person_waiting[0] = before
+
+
+def mail_retry_delays() -> list[float]:
+    """Seconds before each retry of a chunk of mail after a transient failure (see `person_waiting`)."""
+    s = settings()
+    return s.command_mail_retry_delays if _person_waiting[0] else s.mail_retry_delays
 
 
 def lease() -> Lease:

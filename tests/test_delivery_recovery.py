@@ -33,7 +33,8 @@ def settings(monkeypatch, db_url, tmp_path):
     def point(port: int) -> None:
         for key, value in {"DATABASE_URL": db_url, "DOCUMENTS_DIR": str(tmp_path / "documents"),
                            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TIMEOUT": "0.5",
-                           "MAIL_RETRY_DELAYS": "[0.2, 0.2, 0.2]", "OUTBOX_BATCH_SIZE": "6",
+                           "MAIL_RETRY_DELAYS": "[0.2, 0.2, 0.2]", "COMMAND_MAIL_RETRY_DELAYS": "[0.2]",
+                           "OUTBOX_BATCH_SIZE": "6",
                            "SMTP_CONNECTIONS": "1"}.items():
             monkeypatch.setenv(f"KEHOACH_{key}", value)
         get_settings.cache_clear()
@@ -88,3 +89,25 @@ def test_mail_send_fails_only_the_refused_address_and_mail_list_shows_the_server
     assert "Công an phường Hòa Bình <congan@hoabinh.example.vn>" in out
     assert "SMTP 550 5.1.1 <congan@hoabinh.example.vn>: Recipient address rejected: User unknown" in out
     assert out.count("không gửi được") == 1
+
+
+def test_a_command_a_person_waits_for_retries_a_deferring_server_once_and_leaves_the_mail_queued(
+        harness, settings, uow_factory, now):
+    from domain.model.mail import TransientMailError
+    from flows import lifecycle
+    from flows.cli import app
+
+    plan_id, _ = distributed_plan(uow_factory, now)
+    handler = ScriptedHandler(lambda n, address: "451 4.3.2 Please try again later")
+    with smtp_server(handler) as port:
+        settings(port)
+        result = CliRunner().invoke(app, ["mail", "send"], env={"COLUMNS": "300"})
+        waited = rows(uow_factory, plan_id, kind=None)
+        with pytest.raises(TransientMailError):
+            lifecycle.deliver_mail(plan_id)  # unattended, as a deployment runs it
+
+    out = " ".join(result.output.split())
+    assert result.exit_code == 3, out
+    assert "kehoach mail send" in out
+    assert {(r["status"], r["attempts"]) for r in waited} == {("pending", 2)}  # tried, retried once
+    assert {(r["status"], r["attempts"]) for r in rows(uow_factory, plan_id, kind=None)} == {("pending", 6)}
