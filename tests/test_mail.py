@@ -137,16 +137,20 @@ def test_rendering_twice_gives_identical_bytes_and_another_message_id_other_boun
     assert parse(first).get_boundary() != parse(other).get_boundary()
 
 
-def test_an_attachment_sent_to_many_recipients_is_written_exactly_as_the_stdlib_writes_it(monkeypatch):
-    """The attachment's bytes are kept between messages (`_SharedPartGenerator`); every message must
-    still be byte for byte what `emails` and the stdlib's generator write on their own."""
+def test_messages_of_a_batch_are_byte_for_byte_what_emails_and_the_stdlib_write_on_their_own(monkeypatch):
+    """What is kept between messages (the attachment's part, `_SharedPartGenerator`; the headers folded,
+    `_FOLDED`; the address headers `emails` encoded, `_Message`) must change no byte of any message."""
+    import emails
     import domain.adapters.mail as adapter
     from email.generator import BytesGenerator
 
-    mails = [make_mail(number=n) for n in (1, 2, 3)]
+    names = ["Ủy ban MTTQ Việt Nam phường Hòa Bình", "Chi bộ Tổ dân phố số 12", "Hội Cựu chiến binh phường"]
+    mails = [make_mail(number=n, to_name=name, to_email=f"u{n}@hoabinh.gov.vn")
+             for n, name in enumerate(names, start=1)] + [make_mail("reminder")]
     kept = [render(m) for m in mails] + [render(mails[0])]
-    assert adapter._WRITTEN, "the attachment part was not kept"
+    assert adapter._WRITTEN and adapter._FOLDED and adapter._ADDRESS_HEADERS, "nothing was kept"
     monkeypatch.setattr(adapter, "_SharedPartGenerator", BytesGenerator)
+    monkeypatch.setattr(adapter, "_Message", emails.Message)
     assert [render(m) for m in mails] + [render(mails[0])] == kept
 
 
@@ -231,10 +235,12 @@ def test_template_files_exist_for_every_kind_and_are_nfc():
     ({"to_email": "Tên <a@x.vn>"}, "single e-mail address"),
     ({"message_id": "kehoach-1"}, "Message-ID"),
     ({"kind": "newsletter"}, "unknown mail kind"),
+    ({"to_name": "Tổ dân phố\r\nBcc: x@y.vn"}, "newlines"),
 ])
 def test_malformed_mail_is_refused_before_rendering(change, problem):
-    with pytest.raises(ValueError, match=problem):
-        render(make_mail(**change))
+    for _ in range(2):  # and again: a refusal is never remembered as a good header
+        with pytest.raises(ValueError, match=problem):
+            render(make_mail(**change))
 
 
 def test_a_date_without_time_zone_is_refused():
@@ -262,6 +268,20 @@ def test_sender_sends_one_message_of_each_kind_over_one_connection_and_sink_writ
         assert received == raw  # the DATA payload, dot-unstuffed: nothing added or lost
         assert parse(received)["Message-ID"] == parse(raw)["Message-ID"]
         assert bodies(parse(received)) == bodies(parse(raw))
+
+
+def test_lines_that_begin_with_a_dot_reach_the_server_unchanged(tmp_path):
+    """Dot-stuffing (RFC 5321 4.5.2): a line "." would end the message early, and a server removes
+    the first dot of a line that has two; the sender doubles each leading dot, and only those."""
+    raws = [b".Subject: only the first line begins with a dot\r\n\r\nbody\r\n",
+            b"Subject: a line that is a dot\r\n\r\n.\r\n..two\r\nend\r\n",
+            b"Subject: dots inside\r\n\r\nno.leading dot\r\n.one\r\n",
+            b"Subject: none\r\n\r\nplain\r\n"]
+    with MailSink(tmp_path) as sink, SmtpSender(host=sink.host, port=sink.port, timeout=5) as sender:
+        for raw in raws:
+            sender.send(mail_from=SENDER["sender_email"], to="mttq@hoabinh.gov.vn", message=raw)
+
+    assert [path.read_bytes() for path in sorted(tmp_path.glob("*.eml"))] == raws
 
 
 def test_sink_numbers_new_messages_after_the_files_already_there(tmp_path):
