@@ -356,7 +356,7 @@ def deliver_mail(plan_id: int | None = None) -> dict:
     ids = pending_messages(plan_id)
     delays = runtime.mail_retry_delays()
     send = send_chunk.with_options(retries=len(delays), retry_delay_seconds=delays)
-    return outbox.send_in_turn(ids, send.submit)
+    return outbox.send_chunks(ids, send.submit)
 
 
 @flow(name="load-organisation")

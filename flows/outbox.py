@@ -6,6 +6,7 @@ row once, in chunks, and exits 3 if a transient failure left some for later.
 """
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -79,36 +80,43 @@ def chunks(ids: list, size: int) -> list[list]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def send_in_turn(ids: list[int], submit: Callable[..., Any]) -> dict:
-    """Send rows in chunks, `smtp_connections` chunks at a time, each over a connection of its own.
+def send_chunks(ids: list[int], submit: Callable[..., Any]) -> dict:
+    """Send rows in chunks, up to `smtp_connections` chunks at once, each over a connection of its own.
 
-    `submit(chunk_ids, delivery, chunk, total)` starts one chunk and returns what its `.result()`
-    waits for (a Prefect task's future, or a thread pool's). Each turn is waited for whole: if the
-    server is out of reach (a connection-level transient failure, after the chunk's own retries),
-    no further chunk is started and that failure is raised; a 4xx to one address lets the others go,
-    and is raised at the end. A crash costs at most one message sent twice per connection open.
+    `submit(chunk_ids, delivery, chunk, total)` starts one chunk and returns a future (a Prefect
+    task's, or a thread pool's) with `add_done_callback` and `result`. A chunk starts as soon as one
+    in flight ends, so a slow chunk holds up one connection only. If the server is out of reach (a
+    connection-level transient failure, after the chunk's own retries), no further chunk is started,
+    those in flight are waited for, and that failure is raised; a 4xx to one address lets the others
+    go, and is raised at the end. A crash costs at most one message sent twice per connection open.
     """
     settings = runtime.settings()
     delivery = uuid.uuid4().hex
     totals = {"sent": 0, "failed": 0, "skipped": 0, "postponed": 0}
     postponed: TransientMailError | None = None
-    numbered = list(enumerate(chunks(ids, settings.outbox_batch_size)))
-    for turn in chunks(numbered, max(1, settings.smtp_connections)):
-        futures = [submit(chunk_ids, delivery, chunk, len(ids)) for chunk, chunk_ids in turn]
-        stopped: BaseException | None = None
-        for future in futures:  # every chunk of the turn is waited for before anything is raised
-            try:
-                for key, value in future.result().items():
-                    totals[key] += value
-            except TransientMailError as exc:
-                if exc.per_message:
-                    postponed = exc
-                else:
-                    stopped = stopped or exc
-            except BaseException as exc:  # noqa: BLE001 - raised once the turn is over
+    stopped: BaseException | None = None
+    waiting = list(enumerate(chunks(ids, settings.outbox_batch_size)))[::-1]  # the next chunk last
+    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures of the chunks that have ended, as they end
+    in_flight = 0
+    while in_flight or (waiting and stopped is None):
+        while waiting and stopped is None and in_flight < max(1, settings.smtp_connections):
+            chunk, chunk_ids = waiting.pop()
+            submit(chunk_ids, delivery, chunk, len(ids)).add_done_callback(finished.put)
+            in_flight += 1
+        future = finished.get()
+        in_flight -= 1
+        try:
+            for key, value in future.result().items():
+                totals[key] += value
+        except TransientMailError as exc:
+            if exc.per_message:
+                postponed = exc
+            else:
                 stopped = stopped or exc
-        if stopped is not None:
-            raise stopped
+        except BaseException as exc:  # noqa: BLE001 - raised once the chunks in flight have ended
+            stopped = stopped or exc
+    if stopped is not None:
+        raise stopped
     if postponed is not None:
         raise postponed
     return totals
@@ -119,7 +127,7 @@ def main() -> int:  # pragma: no cover - run by tests in a subprocess
     ids = pending_ids()
     try:
         with ThreadPoolExecutor(max_workers=max(1, runtime.settings().smtp_connections)) as pool:
-            totals = send_in_turn(ids, lambda *args: pool.submit(_send_chunk, *args))
+            totals = send_chunks(ids, lambda *args: pool.submit(_send_chunk, *args))
     except TransientMailError as exc:
         print(f"postponed: {exc}", file=sys.stderr)
         return 3

@@ -229,6 +229,33 @@ def test_chunks_go_two_at_a_time_each_over_its_own_connection_and_every_message_
     assert handler.connections == -(-len(sent) // 3)  # one connection per chunk of three
 
 
+def test_a_slow_chunk_holds_up_one_connection_only_the_next_chunks_start_on_the_other(monkeypatch):
+    """Chunk 0 is slow; chunks 1, 2 and 3 go one after another on the second connection meanwhile."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from flows import outbox
+
+    monkeypatch.setenv("KEHOACH_OUTBOX_BATCH_SIZE", "1")
+    monkeypatch.setenv("KEHOACH_SMTP_CONNECTIONS", "2")
+    get_settings.cache_clear()
+    last_started, started = threading.Event(), []
+
+    def chunk(ids, delivery, number, total):
+        started.append(number)
+        if number == 3:
+            last_started.set()
+        if number == 0 and not last_started.wait(timeout=10):
+            raise AssertionError("chunk 3 waited for the slow chunk 0 to end")
+        return {"sent": len(ids)}
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            totals = outbox.send_chunks([11, 12, 13, 14], lambda *args: pool.submit(chunk, *args))
+    finally:
+        get_settings.cache_clear()
+    assert totals["sent"] == 4 and sorted(started) == [0, 1, 2, 3]
+
+
 def test_a_server_out_of_reach_stops_the_delivery_after_the_chunks_already_started(
         uow_factory, db_url, plan, monkeypatch):
     from flows import outbox
