@@ -44,7 +44,6 @@ import argparse
 import asyncio
 import email
 import io
-import math
 import os
 import smtplib
 import statistics
@@ -510,8 +509,10 @@ class Result:
 def kehoach_task_runs(batch: Batch) -> int:
     """The task runs deliver-mail makes for the batch: the pending rows, then one per chunk."""
     from domain.settings import get_settings
+    from flows.outbox import chunks
 
-    return 1 + math.ceil(batch.pending / get_settings().outbox_batch_size)
+    settings = get_settings()
+    return 1 + len(chunks(list(range(batch.pending)), settings.outbox_batch_size, settings.smtp_connections))
 
 
 def run(workdir: Path, n: int, *, runs: int = 1, attachment_kb: int = 40, prefect_email: bool = True,

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     mail_from: str = "vanthu@kehoach.local"
     mail_from_name: str = "Văn thư kehoach"
     message_id_domain: str = "kehoach.local"
-    outbox_batch_size: int = 50
+    outbox_batch_size: int = 250  # at most this many rows per chunk of deliver-mail (one task, one connection)
     smtp_connections: int = 2  # chunks deliver-mail sends at once, each over an SMTP connection of its own
     outbox_lease_seconds: float = 600.0  # a row another machine left "sending" this long ago is sent again
     report_deadline_days: int = 3

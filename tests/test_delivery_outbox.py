@@ -226,7 +226,28 @@ def test_chunks_go_two_at_a_time_each_over_its_own_connection_and_every_message_
     assert len(rows(uow_factory, plan_id)) == 10 and len(sent) > 10  # the distribution and the decisions' notices
     assert {(r["status"], r["attempts"]) for r in sent} == {("sent", 1)}
     assert sorted(handler.message_ids()) == sorted(r["message_id"] for r in sent)
-    assert handler.connections == -(-len(sent) // 3)  # one connection per chunk of three
+    chunks_of_three = -(-len(sent) // 3)
+    assert handler.connections == chunks_of_three + chunks_of_three % 2  # one per chunk, an even number of them
+
+
+@pytest.mark.parametrize("rows, size, connections, sizes", [
+    (500, 250, 2, [250, 250]),
+    (501, 250, 2, [126, 125, 125, 125]),  # not 250, 250 and a tail of 1 that one connection sends alone
+    (260, 250, 2, [130, 130]),
+    (7, 3, 2, [2, 2, 2, 1]),
+    (3, 250, 2, [2, 1]),
+    (1, 250, 2, [1]),
+    (10, 4, 1, [4, 3, 3]),
+    (0, 250, 2, []),
+])
+def test_rows_are_split_into_chunks_as_even_as_the_connections_can_share_none_larger_than_the_batch_size(
+        rows, size, connections, sizes):
+    from flows import outbox
+
+    ids = list(range(100, 100 + rows))
+    parts = outbox.chunks(ids, size, connections)
+    assert [len(part) for part in parts] == sizes
+    assert [i for part in parts for i in part] == ids  # every row once, in order
 
 
 def test_a_slow_chunk_holds_up_one_connection_only_the_next_chunks_start_on_the_other(monkeypatch):

@@ -46,6 +46,7 @@ def settings(monkeypatch, db_url, tmp_path):
 def test_deferred_then_timed_out_then_accepted_every_message_arrives_once_and_none_failed(harness, settings,
                                                                                          uow_factory, now):
     from flows import lifecycle
+    from flows.outbox import chunks
 
     plan_id, _ = distributed_plan(uow_factory, now)
     # connection 1 defers every recipient; 2 and 3 (emails reconnects once by itself) stop answering;
@@ -61,10 +62,11 @@ def test_deferred_then_timed_out_then_accepted_every_message_arrives_once_and_no
     assert Counter(r["status"] for r in outbox) == {"sent": len(outbox)}
     assert Counter(handler.message_ids()) == Counter({r["message_id"]: 1 for r in outbox})
     assert handler.connections >= 4
-    first_chunk = outbox[:6]
-    assert first_chunk[0]["attempts"] == 3  # deferred, timed out, accepted
-    assert all(r["attempts"] == 2 for r in first_chunk[1:])  # deferred, accepted (the stall came before them)
-    assert all(r["attempts"] == 1 for r in outbox[6:])
+    first = len(chunks(outbox, 6)[0])  # the rows of the first chunk (at most 6)
+    assert len(outbox) > first
+    assert outbox[0]["attempts"] == 3  # deferred, timed out, accepted
+    assert all(r["attempts"] == 2 for r in outbox[1:first])  # deferred, accepted (the stall came before them)
+    assert all(r["attempts"] == 1 for r in outbox[first:])
 
 
 def test_mail_send_fails_only_the_refused_address_and_mail_list_shows_the_servers_reply(harness, settings,

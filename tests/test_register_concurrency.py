@@ -1,5 +1,7 @@
-"""Two clerks issuing at the same moment never get the same number (SQLite, several processes)."""
+"""Two clerks issuing at the same moment never get the same number (SQLite, several processes or threads)."""
 import multiprocessing as mp
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +37,77 @@ def test_numbers_drawn_from_four_processes_at_once_have_no_duplicates_and_no_gap
     for w in workers:
         w.join(timeout=60)
     assert sorted(drawn) == list(range(1, 4 * PER_PROCESS + 1))
+
+
+def test_numbers_drawn_from_eight_threads_of_one_process_at_once_have_no_duplicates_and_no_gaps(db_url):
+    with SqlUnitOfWork(db_url) as uow:
+        uow.bodies.upsert(Body(id="UBND-HB", name="Ủy ban nhân dân phường Hòa Bình", abbr="UBND"))
+        uow.commit()
+    start = threading.Barrier(8)
+
+    def draw_in_thread(_):
+        start.wait(timeout=30)
+        numbers = []
+        for _ in range(PER_PROCESS):
+            with SqlUnitOfWork(db_url) as uow:
+                numbers.append(uow.register.next_number("UBND-HB", "2026"))
+                uow.commit()
+        return numbers
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        drawn = [n for numbers in pool.map(draw_in_thread, range(8)) for n in numbers]
+    assert sorted(drawn) == list(range(1, 8 * PER_PROCESS + 1))
+
+
+def _writer(uow: SqlUnitOfWork):
+    """The process's write lock on the unit of work's database (see db._WriterConnection)."""
+    return uow.session.connection().connection.dbapi_connection.writer
+
+
+def test_the_write_lock_a_transaction_takes_is_free_again_after_commit_rollback_or_an_error(db_url):
+    with SqlUnitOfWork(db_url) as uow:
+        uow.bodies.upsert(Body(id="UBND-HB", name="Ủy ban nhân dân phường Hòa Bình", abbr="UBND"))
+        writer = _writer(uow)
+        assert writer._lock.locked()  # the transaction holds it
+        uow.commit()
+        assert not writer._lock.locked()
+    with SqlUnitOfWork(db_url) as uow:  # left without commit: rolled back
+        uow.register.next_number("UBND-HB", "2026")
+        assert writer._lock.locked()
+    assert not writer._lock.locked()
+    try:
+        with SqlUnitOfWork(db_url) as uow:
+            uow.register.next_number("UBND-HB", "2026")
+            raise KeyError("a failure halfway")
+    except KeyError:
+        pass
+    assert not writer._lock.locked()
+    with SqlUnitOfWork(db_url) as uow:  # and the numbers rolled back were not used
+        assert uow.register.next_number("UBND-HB", "2026") == 1
+
+
+def test_a_writer_thread_waits_for_the_one_holding_the_lock_and_then_sees_its_work(db_url):
+    with SqlUnitOfWork(db_url) as uow:
+        uow.bodies.upsert(Body(id="UBND-HB", name="Ủy ban nhân dân phường Hòa Bình", abbr="UBND"))
+        uow.commit()
+    holding, drawn = threading.Event(), []
+
+    def second_clerk():
+        holding.wait(timeout=30)
+        with SqlUnitOfWork(db_url) as uow:
+            drawn.append(uow.register.next_number("UBND-HB", "2026"))
+            uow.commit()
+
+    clerk = threading.Thread(target=second_clerk)
+    clerk.start()
+    with SqlUnitOfWork(db_url) as uow:
+        first = uow.register.next_number("UBND-HB", "2026")
+        holding.set()
+        clerk.join(timeout=0.3)
+        assert clerk.is_alive() and drawn == []  # it waits for this transaction
+        uow.commit()
+    clerk.join(timeout=30)
+    assert (first, drawn) == (1, [2])
 
 
 def fake_render(doc) -> bytes:

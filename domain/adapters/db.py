@@ -1,10 +1,13 @@
 """Engine, schema migration and the SQL unit of work.
 
 SQLite runs in WAL mode and every transaction starts with BEGIN IMMEDIATE, so two writers
-never interleave a read-then-write (register numbers, the audit chain's head).
+never interleave a read-then-write (register numbers, the audit chain's head). Threads of one
+process queue for that write lock on a Python lock first (`_WriterConnection`).
 """
 from __future__ import annotations
 
+import sqlite3
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -24,14 +27,83 @@ ROOT = Path(__file__).resolve().parents[2]
 def engine_for(url: str) -> Engine:
     """One engine per database URL, built on first use."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS,
+                                                  "factory": _WriterConnection})
         _sqlite_pragmas(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine
 
 
+SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another before "database is locked"
+
+
+class _Writer:
+    """The write lock of one database inside this process, and the thread holding it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def acquire(self) -> bool:
+        me = threading.get_ident()
+        if self._owner == me or not self._lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            return False
+        self._owner = me
+        return True
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+
+class _WriterConnection(sqlite3.Connection):
+    """A SQLite connection that, inside this process, queues for the write lock on a Python lock.
+
+    Every transaction takes SQLite's write lock (BEGIN IMMEDIATE). A writer that finds it taken
+    polls: SQLite's busy handler sleeps 1, 2, 5, 10… ms between tries, so with two threads sending
+    mail, one in three transactions slept a few milliseconds for a lock freed long before. Threads of
+    one process therefore wait on `writer` (woken the moment it is released, at commit, rollback or
+    close), and SQLite's busy handler is left to arbitrate between processes. Should the lock stay
+    taken longer than SQLITE_BUSY_SECONDS, the transaction goes to SQLite anyway, which decides (and
+    says "database is locked" if it is); so does a thread that already writes through another
+    connection (it would wait for itself).
+    """
+
+    writer: _Writer | None = None  # the engine's, set on connect
+    _holds_writer = False
+
+    def take_writer(self) -> None:
+        if self.writer is not None and not self._holds_writer:
+            self._holds_writer = self.writer.acquire()
+
+    def release_writer(self) -> None:
+        if self._holds_writer:
+            self._holds_writer = False
+            self.writer.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_writer()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_writer()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer()
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
+    writer = _Writer()  # one writer at a time per database, as SQLite allows
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let BEGIN below be the only transaction start
@@ -39,12 +111,22 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cur.close()
+        if isinstance(dbapi_conn, _WriterConnection):
+            dbapi_conn.writer = writer
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, _WriterConnection):
+            dbapi_conn.take_writer()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(dbapi_conn, _WriterConnection):
+                dbapi_conn.release_writer()
+            raise
 
 
 def migrate(url: str) -> None:
