@@ -295,16 +295,30 @@ def test_sink_numbers_new_messages_after_the_files_already_there(tmp_path):
 
 
 class RefusingHandler:
-    """550 for refused@..., 451 for busy@..., accepts the rest."""
+    """550 for refused@..., 451 for busy@..., 421 (closing) for closing@...; MAIL from blocked@... gets 550;
+    accepts the rest. Offers PIPELINING (RFC 2920) if asked to."""
 
-    def __init__(self):
+    def __init__(self, pipelining: bool = False):
+        self.pipelining = pipelining
         self.accepted: list[str] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:1] + ["250-PIPELINING"] + responses[1:] if self.pipelining else responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.startswith("blocked@"):
+            return "550 5.7.1 <blocked@x.vn>: Sender address rejected: Access denied"
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refused@"):
             return "550 5.1.1 <refused@x.vn>: Recipient address rejected: User unknown"
         if address.startswith("busy@"):
             return "451 4.3.2 Please try again later"
+        if address.startswith("closing@"):
+            return "421 4.3.2 Service shutting down"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -313,9 +327,9 @@ class RefusingHandler:
         return "250 OK"
 
 
-@pytest.fixture
-def refusing_server():
-    handler = RefusingHandler()
+@pytest.fixture(params=[False, True], ids=["one command at a time", "pipelined"])
+def refusing_server(request):
+    handler = RefusingHandler(pipelining=request.param)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="test", ready_timeout=5)
     controller.start()
@@ -328,13 +342,106 @@ def test_550_raises_permanent_and_451_raises_transient_and_the_connection_stays_
     raw = render(make_mail())
 
     with SmtpSender(host="127.0.0.1", port=port, timeout=5) as sender:
-        with pytest.raises(PermanentMailError, match=r"SMTP 550 5\.1\.1 .*User unknown"):
+        with pytest.raises(PermanentMailError, match=r"SMTP 550 5\.1\.1 .*User unknown") as refused:
             sender.send(mail_from=SENDER["sender_email"], to="refused@x.vn", message=raw)
-        with pytest.raises(TransientMailError, match=r"SMTP 451 4\.3\.2 Please try again later"):
+        with pytest.raises(TransientMailError, match=r"SMTP 451 4\.3\.2 Please try again later") as deferred:
             sender.send(mail_from=SENDER["sender_email"], to="busy@x.vn", message=raw)
         sender.send(mail_from=SENDER["sender_email"], to="ok@x.vn", message=raw)
+        sender.send(mail_from=SENDER["sender_email"], to="ok2@x.vn", message=raw)
 
-    assert handler.accepted == ["ok@x.vn"]
+    assert refused.value.per_message and deferred.value.per_message
+    assert handler.accepted == ["ok@x.vn", "ok2@x.vn"]
+
+
+def test_a_refused_sender_or_a_closing_server_stops_the_batch_and_nothing_is_accepted(refusing_server):
+    handler, port = refusing_server
+    raw = render(make_mail())
+
+    with SmtpSender(host="127.0.0.1", port=port, timeout=5) as sender:
+        with pytest.raises(TransientMailError, match=r"SMTP 550 5\.7\.1 .*Access denied") as refused:
+            sender.send(mail_from="blocked@x.vn", to="ok@x.vn", message=raw)
+    with SmtpSender(host="127.0.0.1", port=port, timeout=5) as sender:
+        with pytest.raises(TransientMailError, match=r"SMTP 421 4\.3\.2 Service shutting down") as closing:
+            sender.send(mail_from=SENDER["sender_email"], to="closing@x.vn", message=raw)
+
+    assert not refused.value.per_message and not closing.value.per_message  # the connection's, not a message's
+    assert handler.accepted == []
+
+
+class EnvelopeServer:
+    """A bare SMTP server on a socket, to see how a client sends the envelope. With `pipelining` it
+    offers PIPELINING and answers nothing until MAIL, RCPT and DATA have all come, as a server may
+    (RFC 2920); without, it notes which commands had come together when it read MAIL."""
+
+    def __init__(self, pipelining: bool):
+        import socket
+        import threading
+
+        self.pipelining = pipelining
+        self.first_reads: list[bytes] = []  # what had arrived when MAIL was read, for each message
+        self.messages: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self._listener.accept()
+        connection.settimeout(10)
+        buffer = b""
+
+        def line() -> bytes:
+            nonlocal buffer
+            while b"\r\n" not in buffer:
+                buffer += connection.recv(65536)
+            head, buffer = buffer.split(b"\r\n", 1)
+            return head
+
+        with connection:
+            connection.sendall(b"220 envelope-test ESMTP\r\n")
+            line()  # EHLO
+            connection.sendall(b"250-envelope-test\r\n" + (b"250-PIPELINING\r\n" if self.pipelining else b"")
+                               + b"250 SIZE 10000000\r\n")
+            while True:
+                command = line()
+                if command.upper().startswith(b"QUIT"):
+                    connection.sendall(b"221 Bye\r\n")
+                    return
+                self.first_reads.append(command + b"\r\n" + buffer)
+                if self.pipelining:
+                    while buffer.upper().count(b"\r\n") < 2 or not buffer.upper().endswith(b"DATA\r\n"):
+                        buffer += connection.recv(65536)  # RCPT and DATA must come before any reply
+                    line(), line()
+                    connection.sendall(b"250 OK\r\n250 OK\r\n354 Go ahead\r\n")
+                else:
+                    connection.sendall(b"250 OK\r\n")
+                    line()
+                    connection.sendall(b"250 OK\r\n")
+                    line()
+                    connection.sendall(b"354 Go ahead\r\n")
+                while not buffer.endswith(b"\r\n.\r\n"):
+                    buffer += connection.recv(65536)
+                self.messages.append(buffer[:-5] + b"\r\n")
+                buffer = b""
+                connection.sendall(b"250 Queued\r\n")
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["offered", "not offered"])
+def test_the_envelope_goes_in_one_write_only_to_a_server_that_offers_pipelining(pipelining):
+    server = EnvelopeServer(pipelining)
+    raw = render(make_mail())
+    with SmtpSender(host="127.0.0.1", port=server.port, timeout=5) as sender:
+        for to in ("a@x.vn", "b@x.vn"):
+            sender.send(mail_from=SENDER["sender_email"], to=to, message=raw)
+
+    assert server.messages == [raw, raw]
+    for first, to in zip(server.first_reads, ("a@x.vn", "b@x.vn")):
+        together = first.upper()
+        assert together.startswith(f"MAIL FROM:<{SENDER['sender_email']}>".upper().encode())
+        if pipelining:
+            assert together.endswith(f"RCPT TO:<{to}>\r\nDATA\r\n".upper().encode())
+        else:
+            assert b"RCPT" not in together  # RFC 2920: a server that does not offer it gets one command at a time
 
 
 def test_sender_reconnects_once_when_the_server_dropped_the_connection(tmp_path):

@@ -5,8 +5,9 @@ capture mail locally for the demo.
   Date, the caller's Message-ID and MIME boundaries derived from it, so the same mail is the same
   bytes every time.
 - `SmtpSender` is the only code that opens SMTP connections: one `emails` SMTPBackend per batch,
-  every response checked, closed with QUIT.
-- `MailSink` is a local aiosmtpd server that writes every message it receives to NNNN.eml.
+  every response checked, the envelope pipelined where the server offers it, closed with QUIT.
+- `MailSink` is a local aiosmtpd server (offering PIPELINING) that writes every message it receives
+  to NNNN.eml.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from emails.backend.smtp import SMTPBackend
 from emails.store import BaseFile
 from emails.backend.smtp.client import SMTPClientWithResponse, SMTPClientWithResponse_SSL
 from emails.backend.smtp.exceptions import SMTPConnectNetworkError
+from emails.utils import sanitize_email
 from aiosmtpd.controller import Controller
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -333,15 +335,82 @@ class _Rendered:
         return self._data
 
 
-class _WhileTheServerReads:
-    """smtplib's DATA, calling the backend's `meanwhile` between handing the message to the socket
-    and reading the server's reply (the reply that says whether it took the message)."""
+class _Transaction:
+    """How `emails`' SMTP client sends one message, in fewer round trips than smtplib.
+
+    - The envelope is pipelined when the server offers PIPELINING (RFC 2920, as Postfix, Exim and
+      Exchange do): MAIL, RCPT and DATA go in one write and their replies are read in turn, two
+      round trips a message instead of four (on a mail server 30 ms away, 60 ms instead of 120). The
+      replies are recorded as `emails` records them, so a refusal reads the same either way; a
+      server without PIPELINING gets the commands one by one (`emails`' own sendmail).
+    - DATA calls the backend's `meanwhile` between handing the message to the socket and reading the
+      server's reply (the reply that says whether it took the message).
+    """
+
+    def sendmail(self, from_addr, to_addrs, msg, mail_options=None, rcpt_options=None):
+        if not (self.does_esmtp and self.has_extn("pipelining")) or not to_addrs:
+            return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
+        to_addrs = [sanitize_email(a) for a in ([to_addrs] if isinstance(to_addrs, str) else to_addrs)]
+        options = (["size=%d" % len(msg)] if self.has_extn("size") else []) + list(mail_options or [])
+        response = self.make_response()
+        response.from_addr, response.esmtp_opts = sanitize_email(from_addr), options[:]
+        response.to_addrs, response.rcpt_options, response.refused_recipients = to_addrs, list(rcpt_options or []), {}
+
+        def tail(values):
+            return (" " + " ".join(values)) if values else ""
+
+        commands = [f"mail FROM:{smtplib.quoteaddr(response.from_addr)}{tail(options)}"]
+        commands += [f"rcpt TO:{smtplib.quoteaddr(a)}{tail(response.rcpt_options)}" for a in to_addrs]
+        self.send("".join(f"{command}\r\n" for command in commands + ["data"]))
+        code, reply = self.getreply()
+        response.set_status("mail", code, reply)
+        if code == 421:  # the server is closing the connection: nothing more to read
+            return response
+        refused = code != 250
+        for address in to_addrs:
+            code, reply = self.getreply()
+            if not refused:
+                response.set_status("rcpt", code, reply, recipient=address)
+                if code not in (250, 251):
+                    response.refused_recipients[address] = (code, reply)
+                if code == 421:
+                    return response
+        code, reply = self.getreply()  # DATA's
+        if refused or len(response.refused_recipients) == len(to_addrs):
+            if code == 354:  # accepted with no recipient: end the (empty) message, which the server refuses
+                self.send(".\r\n")
+                self.getreply()
+            self._rset()
+            response.set_exception(smtplib.SMTPSenderRefused(response.status_code, response.status_text,
+                                                             response.from_addr) if refused
+                                   else smtplib.SMTPRecipientsRefused(response.refused_recipients))
+            return response
+        if code != 354:
+            response.set_status("data", code, reply)
+            if code != 421:
+                self._rset()
+            response.set_exception(smtplib.SMTPDataError(code, reply))
+            return response
+        code, reply = self._message(msg)
+        response.set_status("data", code, reply)
+        if code != 250:
+            if code != 421:
+                self._rset()
+            response.set_exception(smtplib.SMTPDataError(code, reply))
+            return response
+        response._finished = True
+        return response
 
     def data(self, msg):
+        """smtplib's DATA, calling the backend's `meanwhile` (`emails`' sendmail, without PIPELINING)."""
         self.putcmd("data")
         code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+        return self._message(msg)
+
+    def _message(self, msg):
+        """After the server's 354: the message, dot-stuffed and ended, then the server's reply."""
         if isinstance(msg, str):  # as smtplib does; ours are bytes already
             msg = re.sub(r"(?:\r\n|\n|\r(?!\n))", "\r\n", msg).encode("ascii")
         # dot-stuffing (RFC 5321 4.5.2), as smtplib does; looked for first, as a line starting with a dot is
@@ -359,7 +428,7 @@ class _WhileTheServerReads:
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
-class _Client(_WhileTheServerReads, SMTPClientWithResponse):
+class _Client(_Transaction, SMTPClientWithResponse):
     """`emails`' SMTP client, with STARTTLS checking the certificate (smtplib's default context does not)."""
 
     def __init__(self, parent, **kwargs):
@@ -371,7 +440,7 @@ class _Client(_WhileTheServerReads, SMTPClientWithResponse):
         return super().starttls(*args, **kwargs)
 
 
-class _SslClient(_WhileTheServerReads, SMTPClientWithResponse_SSL):
+class _SslClient(_Transaction, SMTPClientWithResponse_SSL):
     """`emails`' SMTP-over-SSL client, connecting once, with a context that checks the certificate."""
 
     def __init__(self, parent, **kwargs):
@@ -517,12 +586,21 @@ class _SinkHandler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         self._sink._note_peer(session.peer)
-        return responses
+        return _offer_pipelining(responses)
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.get_running_loop().run_in_executor(None, self._sink._store, envelope.original_content,
                                                          session.peer)
         return "250 Message accepted for delivery"
+
+
+def _offer_pipelining(responses: list[str]) -> list[str]:
+    """EHLO's reply lines with PIPELINING (RFC 2920) among the extensions. aiosmtpd reads each command
+    from its stream in turn and answers in order, which is all PIPELINING asks of a server; it just
+    does not say so."""
+    if any(line[4:].upper().startswith("PIPELINING") for line in responses):
+        return responses
+    return responses[:1] + ["250-PIPELINING"] + responses[1:]
 
 
 def _free_port(host: str) -> int:
