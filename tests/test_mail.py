@@ -139,7 +139,8 @@ def test_rendering_twice_gives_identical_bytes_and_another_message_id_other_boun
 
 def test_messages_of_a_batch_are_byte_for_byte_what_emails_and_the_stdlib_write_on_their_own(monkeypatch):
     """What is kept between messages (the attachment's part, `_SharedPartGenerator`; the headers folded,
-    `_FOLDED`; the address headers `emails` encoded, `_Message`) must change no byte of any message."""
+    `_FOLDED`; the headers `emails` encoded, `_Message`) and the text parts `_Message` builds with one
+    setting of their charset must change no byte of any message."""
     import emails
     import domain.adapters.mail as adapter
     from email.generator import BytesGenerator
@@ -148,7 +149,7 @@ def test_messages_of_a_batch_are_byte_for_byte_what_emails_and_the_stdlib_write_
     mails = [make_mail(number=n, to_name=name, to_email=f"u{n}@hoabinh.gov.vn")
              for n, name in enumerate(names, start=1)] + [make_mail("reminder")]
     kept = [render(m) for m in mails] + [render(mails[0])]
-    assert adapter._WRITTEN and adapter._FOLDED and adapter._ADDRESS_HEADERS, "nothing was kept"
+    assert adapter._WRITTEN and adapter._FOLDED and adapter._HEADERS, "nothing was kept"
     monkeypatch.setattr(adapter, "_SharedPartGenerator", BytesGenerator)
     monkeypatch.setattr(adapter, "_Message", emails.Message)
     assert [render(m) for m in mails] + [render(mails[0])] == kept
