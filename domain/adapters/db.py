@@ -122,7 +122,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         if isinstance(dbapi_conn, _WriterConnection):
             dbapi_conn.take_writer()
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_conn.execute("BEGIN IMMEDIATE")  # straight to sqlite3: no statement to compile or log
         except BaseException:
             if isinstance(dbapi_conn, _WriterConnection):
                 dbapi_conn.release_writer()
