@@ -373,8 +373,8 @@ class _Transaction:
         self.send("".join(f"{command}\r\n" for command in commands + ["data"]))
         code, reply = self.getreply()
         response.set_status("mail", code, reply)
-        if code == 421:  # the server is closing the connection: nothing more to read
-            return response
+        if code == 421:
+            return _closing(response, code, reply)
         refused = code != 250
         for address in to_addrs:
             code, reply = self.getreply()
@@ -382,8 +382,8 @@ class _Transaction:
                 response.set_status("rcpt", code, reply, recipient=address)
                 if code not in (250, 251):
                     response.refused_recipients[address] = (code, reply)
-                if code == 421:
-                    return response
+            if code == 421:
+                return _closing(response, code, reply)
         code, reply = self.getreply()  # DATA's
         if refused or len(response.refused_recipients) == len(to_addrs):
             if code == 354:  # accepted with no recipient: end the (empty) message, which the server refuses
@@ -432,6 +432,13 @@ class _Transaction:
         if meanwhile is not None:
             meanwhile()
         return self.getreply()
+
+
+def _closing(response, code: int, reply: bytes):
+    """The response of a pipelined transaction the server ended with 421 (closing the connection):
+    nothing more is read from it."""
+    response.set_exception(smtplib.SMTPResponseException(code, reply))
+    return response
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
